@@ -1,0 +1,216 @@
+"""``profile()``: trace a model on the meta device and turn the trace into records.
+
+No weights and no activations are allocated: parameters and buffers are swapped for meta tensors with
+``torch.func.functional_call``, so profiling at batch 256 costs what it costs at batch 1, and a user's
+real model is left untouched.
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import torch
+from torch import nn
+
+from .errors import CnnprofileError, TraceError
+from .formulas import Cost
+from .inputs import dtype_name, parse_dtype, resolve_input_shape
+from .records import CallRecord, LayerRecord, Profile, Totals, UncountedOp
+from .sources import resolve_model
+from .tracer import CallEnd, CallStart, ModelRaised, OpEvent, trace
+
+_POOLS = (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, nn.modules.pooling._AdaptiveAvgPoolNd,
+          nn.modules.pooling._AdaptiveMaxPoolNd, nn.modules.pooling._LPPoolNd)
+_MAC_OPS = {"aten.convolution": "conv", "aten._convolution": "conv", "aten.addmm": "fc", "aten.mm": "fc",
+            "aten.bmm": "fc", "aten.baddbmm": "fc"}
+_POOL_OPS = ("pool", "aten.mean")
+
+
+def _size(value) -> str:
+    value = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return str(value[0]) if len(set(value)) == 1 else "x".join(map(str, value))
+
+
+def classify(module: nn.Module) -> tuple:
+    """(kind, lecture label) of a module: conv, pool and fc layers anchor the lecture's rows."""
+    if isinstance(module, nn.modules.conv._ConvNd):
+        prefix = "DECONV" if module.transposed else "CONV"
+        return "conv", f"{prefix}{_size(module.kernel_size)}-{module.out_channels}"
+    if isinstance(module, _POOLS):
+        kind = "MAXPOOL" if "Max" in type(module).__name__ else "AVGPOOL"
+        if isinstance(module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)):
+            return "pool", f"{kind}-ADAPTIVE"
+        return "pool", f"{'POOL' if kind == 'MAXPOOL' else kind}{_size(module.kernel_size)}"
+    if isinstance(module, nn.Linear):
+        return "fc", f"FC-{module.out_features}"
+    return "other", type(module).__name__
+
+
+def _functional_kind(ops: list) -> str:
+    for op in ops:
+        if op in _MAC_OPS:
+            return _MAC_OPS[op]
+    return "pool" if any(key in op for op in ops for key in _POOL_OPS) else "functional"
+
+
+class _Row:
+    def __init__(self, call, kind, label, type_, segment):
+        self.call, self.kind, self.label, self.type, self.segment = call, kind, label, type_, segment
+        self.ops: list[OpEvent] = []
+        self.params = self.bias_params = self.param_bytes = 0
+
+
+def _claim_params(row: _Row, claimed: set, dtype: torch.dtype) -> None:
+    for pname, p in row.call.module.named_parameters(recurse=False):
+        if id(p) in claimed:
+            continue
+        claimed.add(id(p))
+        row.params += p.numel()
+        row.bias_params += p.numel() if pname.endswith("bias") else 0
+        row.param_bytes += p.numel() * (torch.empty((), dtype=dtype).element_size() if p.is_floating_point()
+                                        else p.element_size())
+
+
+def _rows_from_trace(tr, dtype) -> list:
+    rows: list[_Row] = []
+    leaf_rows: dict[int, _Row] = {}
+    has_row: set = set()
+    claimed: set = set()
+    segment: Optional[_Row] = None
+    for ev in tr.events:
+        if isinstance(ev, CallStart):
+            segment = None
+            call = tr.calls[ev.call]
+            if call.children == 0:
+                kind, label = classify(call.module)
+                row = leaf_rows[call.id] = _Row(call, kind, label, type(call.module).__name__, False)
+                _claim_params(row, claimed, dtype)
+                rows.append(row)
+                has_row.add(call.id)
+        elif isinstance(ev, OpEvent):
+            call = tr.calls[ev.call]
+            if call.children == 0:
+                leaf_rows[call.id].ops.append(ev)
+                continue
+            if segment is None or segment.call is not call:
+                segment = _Row(call, "functional", "", "", True)
+                _claim_params(segment, claimed, dtype)
+                rows.append(segment)
+                has_row.add(call.id)
+            segment.ops.append(ev)
+        elif isinstance(ev, CallEnd):
+            segment = None
+            call = tr.calls[ev.call]
+            if call.id not in has_row and any(id(p) not in claimed for p in call.module.parameters(recurse=False)):
+                # A parent whose own parameters are used by no op of its own still owns them: show them.
+                row = _Row(call, "other", type(call.module).__name__, type(call.module).__name__, False)
+                _claim_params(row, claimed, dtype)
+                rows.append(row)
+                has_row.add(call.id)
+    for row in rows:
+        if row.segment:
+            ops = list(dict.fromkeys(e.op for e in row.ops))
+            row.type = "+".join(op.replace("aten.", "") for op in ops)
+            row.kind = _functional_kind(ops)
+            row.label = row.type
+    return rows
+
+
+def _call_path(tr, call) -> tuple:
+    path = []
+    while call is not None:
+        path.append(call.id)
+        call = tr.calls[call.parent] if call.parent is not None else None
+    return tuple(reversed(path))
+
+
+def _record(tr, row: _Row) -> LayerRecord:
+    cost = [e.cost for e in row.ops if e.cost is not None]
+    shape = row.ops[-1].output_shape if row.segment and row.ops else row.call.output_shape
+    return LayerRecord(
+        name=row.call.name or "(model)", type=row.type, kind=row.kind, label=row.label, depth=row.call.depth,
+        call_path=_call_path(tr, row.call), output_shape=tuple(shape), params=row.params,
+        bias_params=row.bias_params, macs=sum(c.macs for c in cost), flops=sum(c.flops for c in cost),
+        activation_elems=sum(e.activation_elems for e in row.ops),
+        activation_bytes=sum(e.activation_bytes for e in row.ops),
+        uncounted_ops=tuple(dict.fromkeys(e.op for e in row.ops if e.cost is None)))
+
+
+def _uncounted(tr, rows: list) -> tuple:
+    found: dict[str, list] = {}
+    for row in rows:
+        for e in row.ops:
+            if e.cost is None:
+                found.setdefault(e.op, []).append(row.call.name or "(model)")
+    return tuple(UncountedOp(op=op, count=len(where), layers=tuple(dict.fromkeys(where)))
+                 for op, where in found.items())
+
+
+def _meta_state(model: nn.Module, dtype: torch.dtype) -> dict:
+    state = {}
+    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+        state[name] = torch.empty(t.shape, dtype=dtype if t.is_floating_point() else t.dtype, device="meta")
+    return state
+
+
+def profile_module(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.float32,
+                   name: Optional[str] = None) -> Profile:
+    """Profile an ``nn.Module`` (on any device) for an input of ``input_shape`` (N, C, H, W)."""
+    name = name or type(model).__name__
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    x = torch.empty(input_shape, dtype=dtype, device="meta")
+    state = _meta_state(model, dtype)
+    try:
+        tr = trace(model, lambda: torch.func.functional_call(model, state, (x,)))
+    except ModelRaised as raised:
+        where = (f"layer '{raised.call.name or '(model)'}' ({type(raised.call.module).__name__}) failed"
+                 if raised.call is not None else "the forward pass failed")
+        reason = (str(raised.error).strip().splitlines() or [type(raised.error).__name__])[0]
+        raise TraceError(f"{name} cannot run on input {'x'.join(map(str, input_shape))}: {where}: {reason}") \
+            from raised.error
+    finally:
+        for m, mode in modes.items():
+            m.train(mode)
+
+    rows = _rows_from_trace(tr, dtype)
+    x_bytes = x.numel() * x.element_size()
+    layers = [LayerRecord(name="input", type="Input", kind="input", label="INPUT", depth=0, call_path=(),
+                          output_shape=tuple(input_shape), params=0, bias_params=0, macs=0, flops=0,
+                          activation_elems=x.numel(), activation_bytes=x_bytes)]
+    layers += [_record(tr, r) for r in rows]
+    all_params = {id(p): p.numel() for p in model.parameters()}
+    used = sum(r.params for r in rows)
+    totals = Totals(params=used, bias_params=sum(r.bias_params for r in rows),
+                    param_bytes=sum(r.param_bytes for r in rows), macs=sum(r.macs for r in layers),
+                    flops=sum(r.flops for r in layers), activation_elems=sum(r.activation_elems for r in layers),
+                    activation_bytes=sum(r.activation_bytes for r in layers))
+    calls = tuple(CallRecord(id=c.id, name=c.name, type=type(c.module).__name__, depth=c.depth, parent=c.parent,
+                             output_shape=tuple(c.output_shape)) for c in tr.calls)
+    return Profile(model=name, input_shape=tuple(input_shape), dtype=dtype_name(dtype),
+                   element_size=x.element_size(), engine="meta",
+                   layers=tuple(layers), totals=totals, calls=calls, uncounted_ops=_uncounted(tr, rows),
+                   unused_params=sum(all_params.values()) - used)
+
+
+def profile(model: Union[str, nn.Module], input_size=None, *, batch: Optional[int] = None,
+            dtype: Union[str, torch.dtype] = "float32") -> Profile:
+    """Profile a zoo model by name (``"resnet50"``) or any ``nn.Module``.
+
+    ``input_size`` is (N, C, H, W), (C, H, W) or a string such as ``"1x3x224x224"``; a named model defaults to
+    its native size. ``batch`` overrides N.
+    """
+    dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
+    if isinstance(model, str):
+        source = resolve_model(model)
+        shape = resolve_input_shape(source.input_size, input_size, batch)
+        with torch.device("meta"):
+            module = source.build()
+        return profile_module(module, shape, dtype, name=source.name)
+    if not isinstance(model, nn.Module):
+        raise CnnprofileError(f"expected a model name or an nn.Module, got {type(model).__name__}")
+    if input_size is None:
+        raise CnnprofileError("input_size is required when profiling an nn.Module")
+    return profile_module(model, resolve_input_shape((), input_size, batch), dtype)
+
+
+__all__ = ["profile", "profile_module", "classify", "Cost"]

@@ -1,0 +1,134 @@
+"""Turn records into text, markdown, CSV or JSON. Nothing here computes a figure; it only presents one."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from typing import Sequence
+
+from .records import Profile
+from .views import LAYER_COLUMNS
+
+FORMATS = ("text", "markdown", "csv", "json")
+
+
+def human(n: float, unit: str = "") -> str:
+    """Three significant digits with decimal K/M/G/T prefixes: 15237608 -> '15.2M'."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= factor:
+            value = n / factor
+            text = f"{value:.3g}" if value < 1000 else f"{value:.0f}"
+            return f"{text}{prefix}{unit}"
+    return f"{n:g}{unit}" if isinstance(n, float) else f"{n}{unit}"
+
+
+def human_bytes(n: float) -> str:
+    return human(n, "B").replace("KB", " kB").replace("MB", " MB").replace("GB", " GB").replace("TB", " TB")
+
+
+def exact(n: int) -> str:
+    return f"{n:,}"
+
+
+def shape_hwc(shape: Sequence[int]) -> str:
+    """Per-sample output size the lecture's way: NCHW -> HxWxC, (N, F) -> F."""
+    dims = list(shape[1:])
+    if len(dims) >= 2:
+        dims = dims[1:] + dims[:1]
+    return "x".join(map(str, dims)) or "-"
+
+
+def _rows_table(rows, headers: list, markdown: bool, right_from: int = 3, right_to: int = 99) -> str:
+    """A plain or markdown table; columns right_from..right_to-1 (the numbers) are right-aligned."""
+    cells = [headers] + rows
+    widths = [max(len(str(r[i])) for r in cells) for i in range(len(headers))]
+    right = [right_from <= i < right_to for i in range(len(headers))]
+
+    def line(r):
+        parts = [str(c).rjust(w) if right[i] else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return ("| " + " | ".join(parts) + " |") if markdown else "  ".join(parts).rstrip()
+
+    sep = ("|" + "|".join(("-" * (w + 1) + ":") if right[i] else ("-" * (w + 2))
+                          for i, w in enumerate(widths)) + "|") if markdown else "  ".join("-" * w for w in widths).rstrip()
+    return "\n".join([line(headers), sep] + [line(r) for r in rows])
+
+
+def _table_cells(rows, exact_numbers: bool) -> list:
+    num = exact if exact_numbers else human
+    return [[r.label or r.type, r.name, r.type, shape_hwc(r.output_shape),
+             num(r.activation_elems) if r.activation_elems else "-",
+             num(r.params) if r.params else "-", num(r.macs) if r.macs else "-",
+             num(r.flops) if r.flops else "-"] + (["uncounted: " + ", ".join(r.uncounted_ops)]
+                                                 if r.uncounted_ops else [""]) for r in rows]
+
+
+HEADERS = ["Layer", "Module", "Type", "Output (HxWxC)", "Memory (elems)", "Params", "MACs", "FLOPs", ""]
+
+
+def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
+    t = profile.totals
+    num = exact if exact_numbers else human
+    size = profile.element_size
+    lines = [
+        f"Activations: {num(t.activation_elems)} x {size} bytes ({profile.dtype}) = {human_bytes(t.activation_bytes)}"
+        f"  [batch {profile.input_shape[0]}, input included]",
+        f"Parameters:  {num(t.params)} x {size} bytes = {human_bytes(t.param_bytes)}"
+        + ("  [biases included]" if t.bias_params else ""),
+        f"MACs: {num(t.macs)}   FLOPs: {num(t.flops)}",
+    ]
+    if profile.unused_params:
+        lines.append(f"Not in this profile: {num(profile.unused_params)} parameters of modules that never ran "
+                     "in the forward pass (e.g. auxiliary classifiers in eval mode)")
+    if profile.uncounted_ops:
+        lines.append("Uncounted ops (no formula; their MACs/FLOPs are unknown, not zero): "
+                     + ", ".join(f"{u.op} x{u.count}" for u in profile.uncounted_ops))
+    return lines
+
+
+def to_text(profile: Profile, rows, *, view: str, exact_numbers: bool = False, markdown: bool = False) -> str:
+    header = (f"{profile.model}: input {'x'.join(map(str, profile.input_shape))} (NxCxHxW), {profile.dtype}, "
+              f"engine {profile.engine}, view {view}")
+    table = _rows_table(_table_cells(rows, exact_numbers), HEADERS, markdown, right_to=len(HEADERS) - 1)
+    summary = _summary_lines(profile, exact_numbers)
+    conv = [f"- {v}" for v in asdict(profile.conventions).values()]
+    if markdown:
+        return "\n".join([f"### {header}", "", table, ""] + [f"- {s}" for s in summary] +
+                         ["", "Conventions:", ""] + conv) + "\n"
+    return "\n".join([header, "", table, ""] + summary + ["", "Conventions:"] + conv) + "\n"
+
+
+def _row_dict(row) -> dict:
+    d = {c: getattr(row, c) for c in LAYER_COLUMNS}
+    d["output_shape"] = list(row.output_shape)
+    d["uncounted_ops"] = list(row.uncounted_ops)
+    return d
+
+
+def to_json(profile: Profile, rows, *, view: str) -> str:
+    return json.dumps({
+        "model": profile.model, "input_shape": list(profile.input_shape), "dtype": profile.dtype,
+        "engine": profile.engine, "view": view, "conventions": asdict(profile.conventions),
+        "layers": [_row_dict(r) for r in rows], "totals": asdict(profile.totals),
+        "uncounted_ops": [asdict(u) for u in profile.uncounted_ops], "unused_params": profile.unused_params,
+    }, indent=2) + "\n"
+
+
+def to_csv(rows) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=LAYER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        d = _row_dict(r)
+        d["output_shape"] = "x".join(map(str, r.output_shape))
+        d["uncounted_ops"] = " ".join(r.uncounted_ops)
+        writer.writerow(d)
+    return buf.getvalue()
+
+
+def render(profile: Profile, rows, fmt: str, *, view: str, exact_numbers: bool = False) -> str:
+    if fmt == "json":
+        return to_json(profile, rows, view=view)
+    if fmt == "csv":
+        return to_csv(rows)
+    return to_text(profile, rows, view=view, exact_numbers=exact_numbers, markdown=fmt == "markdown")
