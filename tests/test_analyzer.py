@@ -1,0 +1,153 @@
+"""The analyzer on tiny nets whose every count is computed by hand."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import cnnprofile
+from cnnprofile.formulas import FORMULAS
+from cnnprofile.views import depth_view, lecture_view
+
+
+class Residual(nn.Module):
+    """Functional ops in forward(): F.relu, x + y, torch.cat, flatten, matmul, interpolate."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.proj = nn.Parameter(torch.randn(8 * 2 * 2, 5))
+
+    def forward(self, x):
+        y = F.relu(self.conv(x))
+        y = x + y
+        z = torch.cat([x, y], dim=1)  # 8 channels
+        z = F.interpolate(z, scale_factor=0.5, mode="nearest")
+        return torch.flatten(z, 1) @ self.proj
+
+
+def test_conv_formula_by_hand():
+    conv = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1, groups=1, bias=True)
+    p = cnnprofile.profile(conv, (2, 3, 9, 9))
+    (row,) = p.layers[1:]
+    out = 2 * 8 * 5 * 5  # (9 + 2 - 3) / 2 + 1 = 5
+    assert row.output_shape == (2, 8, 5, 5)
+    assert row.macs == out * 3 * 3 * 3
+    assert row.flops == 2 * row.macs + out  # bias additions are FLOPs, not MACs
+    assert row.params == 8 * 3 * 3 * 3 + 8 and row.bias_params == 8
+    assert row.activation_elems == out and row.activation_bytes == 4 * out
+
+
+def test_grouped_depthwise_and_transposed_conv_by_hand():
+    grouped = cnnprofile.profile(nn.Conv2d(8, 16, 3, padding=1, groups=4, bias=False), (1, 8, 6, 6))
+    assert grouped.totals.macs == 16 * 6 * 6 * (8 // 4) * 9
+    depthwise = cnnprofile.profile(nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False), (1, 8, 6, 6))
+    assert depthwise.totals.macs == 8 * 6 * 6 * 9
+    deconv = cnnprofile.profile(nn.ConvTranspose2d(4, 2, 2, stride=2, bias=False), (1, 4, 3, 3))
+    assert deconv.layers[1].output_shape == (1, 2, 6, 6)
+    assert deconv.totals.macs == (4 * 3 * 3) * 2 * 4  # every input element meets C_out x k x k weights
+
+
+def test_linear_and_pooling_by_hand():
+    net = nn.Sequential(nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 7))
+    p = cnnprofile.profile(net, (1, 3, 8, 8))
+    pool, gap, flat, fc = p.layers[1:]
+    assert pool.flops == 3 * 4 * 4 * 4 and pool.macs == 0  # 4 inputs compared per output
+    assert gap.flops == 3 * 4 * 4 and gap.activation_elems == 3
+    assert flat.activation_elems == 0  # a view allocates nothing
+    assert fc.macs == 3 * 7 and fc.flops == 2 * 3 * 7 + 7
+    assert [r.kind for r in lecture_view(p)] == ["input", "pool", "pool", "fc"]
+
+
+def test_functional_ops_are_seen_and_attributed():
+    p = cnnprofile.profile(Residual(), (1, 4, 4, 4))
+    rows = p.layers[1:]
+    conv, own = rows[0], rows[1:]
+    assert conv.name == "conv" and conv.macs == 4 * 4 * 4 * 4 * 9
+    assert all(r.name == "(model)" for r in own)
+    types = "+".join(r.type for r in own)
+    for op in ("relu", "add", "cat", "upsample_nearest2d", "mm"):
+        assert op in types, types
+    assert sum(r.macs for r in own) == 32 * 5  # the matmul of the flattened 8x2x2 features
+    assert own[0].params == 32 * 5  # the parent's own parameter goes with its own ops
+    assert p.totals.params == 4 * 4 * 9 + 32 * 5
+    assert not p.uncounted_ops
+
+
+def test_uncounted_ops_are_listed_never_zero():
+    class Sorts(nn.Module):
+        def forward(self, x):
+            return torch.sort(x, dim=1).values + 1
+
+    assert "aten.sort" not in FORMULAS
+    p = cnnprofile.profile(Sorts(), (1, 3, 4, 4))
+    assert [u.op for u in p.uncounted_ops] == ["aten.sort"]
+    assert p.uncounted_ops[0].count == 1 and p.uncounted_ops[0].layers == ("(model)",)
+    assert "aten.sort" in p.layers[1].uncounted_ops
+
+
+def test_dtype_changes_bytes_not_counts():
+    f32 = cnnprofile.profile("vgg11")
+    f16 = cnnprofile.profile("vgg11", dtype="float16")
+    bf16 = cnnprofile.profile("vgg11", dtype=torch.bfloat16)
+    assert f16.totals.macs == f32.totals.macs and f16.totals.activation_elems == f32.totals.activation_elems
+    assert 2 * f16.totals.activation_bytes == f32.totals.activation_bytes == 2 * bf16.totals.activation_bytes
+    assert 2 * f16.totals.param_bytes == f32.totals.param_bytes
+    assert f16.dtype == "float16" and f16.element_size == 2
+
+
+def test_users_model_is_left_untouched():
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU())
+    net.train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    cnnprofile.profile(net, (1, 3, 8, 8))
+    assert net.training and all(m.training for m in net.modules())
+    for k, v in net.state_dict().items():
+        assert v.device.type == "cpu" and torch.equal(v, before[k])
+
+
+def test_reused_module_gets_a_row_per_call_and_its_parameters_once():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 2, 1)
+
+        def forward(self, x):
+            return self.conv(self.conv(x))
+
+    p = cnnprofile.profile(Twice(), (1, 2, 3, 3))
+    assert [r.name for r in p.layers[1:]] == ["conv", "conv"]
+    assert [r.params for r in p.layers[1:]] == [6, 0]
+    assert p.totals.macs == 2 * 9 * 2 * 2
+
+
+def test_modules_that_never_run_are_reported_not_counted():
+    class WithSpare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.spare = nn.Linear(4, 4), nn.Linear(4, 100)
+
+        def forward(self, x):
+            return self.used(x.flatten(1))
+
+    p = cnnprofile.profile(WithSpare(), (1, 4, 1, 1))
+    assert p.totals.params == 20 and p.unused_params == 500
+
+
+def test_depth_view_rolls_up_blocks():
+    net = nn.Sequential(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()), nn.Sequential(nn.Conv2d(2, 2, 3), nn.ReLU()))
+    p = cnnprofile.profile(net, (1, 1, 7, 7))
+    blocks = depth_view(p, 1)
+    assert [(r.name, r.type) for r in blocks] == [("input", "Input"), ("0", "Sequential"), ("1", "Sequential")]
+    assert blocks[2].output_shape == (1, 2, 3, 3)
+    assert sum(r.macs for r in blocks) == p.totals.macs == 2 * 25 * 9 + 2 * 9 * 18
+
+
+def test_meta_device_allocates_nothing_real():
+    # 256 x VGG-16 activations would be ~15.6 GB if they were real tensors; on the meta device they are not.
+    p = cnnprofile.profile("vgg16", batch=256)
+    assert p.totals.activation_bytes > 15e9
+
+
+def test_input_too_small_names_the_layer():
+    with pytest.raises(cnnprofile.CnnprofileError, match=r"features\.30.*MaxPool2d.*too small"):
+        cnnprofile.profile("vgg16", (1, 3, 16, 16))
