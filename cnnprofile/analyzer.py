@@ -15,7 +15,7 @@ from .errors import CnnprofileError, TraceError
 from .formulas import Cost
 from .inputs import dtype_name, parse_dtype, resolve_input_shape
 from .records import CallRecord, LayerRecord, Profile, Totals, UncountedOp
-from .sources import resolve_model
+from .sources import input_shape_for, resolve_model
 from .tracer import CallEnd, CallStart, ModelRaised, OpEvent, trace
 
 _POOLS = (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, nn.modules.pooling._AdaptiveAvgPoolNd,
@@ -193,16 +193,23 @@ def profile_module(model: nn.Module, input_shape: tuple, dtype: torch.dtype = to
 
 
 def profile(model: Union[str, nn.Module], input_size=None, *, batch: Optional[int] = None,
-            dtype: Union[str, torch.dtype] = "float32") -> Profile:
-    """Profile a zoo model by name (``"resnet50"``) or any ``nn.Module``.
+            dtype: Union[str, torch.dtype] = "float32", kwargs: Optional[dict] = None,
+            engine: str = "meta") -> Profile:
+    """Profile a model by name or spec (``"resnet50"``, ``"torchvision:resnet50"``, ``"file.py:build"``; see
+    ``cnnprofile.sources``) or any ``nn.Module``.
 
     ``input_size`` is (N, C, H, W), (C, H, W) or a string such as ``"1x3x224x224"``; a named model defaults to
-    its native size. ``batch`` overrides N.
+    its native size. ``batch`` overrides N. ``kwargs`` go to the model's builder. ``engine="fvcore"`` counts
+    with fvcore instead (see ``cnnprofile.engines``).
     """
     dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
+    if engine != "meta":
+        from .engines import profile_with
+
+        return profile_with(engine, model, input_size, batch=batch, dtype=dtype, kwargs=kwargs)
     if isinstance(model, str):
-        source = resolve_model(model)
-        shape = resolve_input_shape(source.input_size, input_size, batch)
+        source = resolve_model(model, kwargs)
+        shape = input_shape_for(source, input_size, batch)
         with torch.device("meta"):
             module = source.build()
         return profile_module(module, shape, dtype, name=source.name)

@@ -16,3 +16,31 @@ def input_options(fn):
 def format_option(fn):
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                         help="Output format.")(fn)
+
+
+def _parse_kwargs(ctx, param, value):
+    import json
+
+    if value is None:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as e:
+        raise click.BadParameter(f"not valid JSON ({e})") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter(f"expected a JSON object such as '{{\"num_classes\": 10}}', got {value!r}")
+    return parsed
+
+
+def model_kwargs_option(fn):
+    return click.option("--kwargs", "model_kwargs", default=None, callback=_parse_kwargs, metavar="JSON",
+                        help='Keyword arguments for the model\'s builder, a JSON object, e.g. \'{"num_classes": 10}\'.'
+                        )(fn)
+
+
+def engine_option(fn):
+    from ..engines import ENGINES
+
+    return click.option("--engine", type=click.Choice(ENGINES), default="meta", show_default=True,
+                        help="Counting engine: meta (our formulas, no weights allocated) or fvcore (a real CPU "
+                             "forward pass, as an independent check).")(fn)

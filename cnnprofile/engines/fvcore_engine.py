@@ -1,0 +1,243 @@
+"""The fvcore engine: an independent second count, mapped onto the same records as the meta engine.
+
+The model is built on the CPU with real, randomly initialised weights (nothing is downloaded) and fvcore's
+``FlopCountAnalysis``, ``ActivationCountAnalysis`` and ``parameter_count`` run on one JIT-traced forward pass at
+batch 1, in float32. Every count they produce is linear in the batch, so counts are multiplied by N; byte
+figures use the requested dtype's element size. Rows are the module calls of a hooked forward pass, matched
+by qualified module name with the meta engine's rows; a parent's own (functional) counts become one row
+named after it, after its children.
+
+Systematic differences from the meta engine (asserted in ``tests/test_fvcore_engine.py``):
+
+- fvcore's "flop" is one multiply-add, i.e. our MACs. Its conv handler counts N x prod(weight shape) x output
+  spatial size (transposed: input spatial size), its addmm/linear/mm/matmul/bmm handlers m x k x n: the same
+  figures as our formulas, so MACs agree exactly. Biases are not counted by either engine's MACs.
+- FLOPs here are 2 x MACs plus fvcore's other counts, which are not MACs: batch norm in eval 2 per element
+  (1 without affine; training: 5 / 4), group and layer norm 5 per element (4 without affine), instance norm
+  the same, adaptive average pooling 1 per input element, nearest upsampling 1 and bilinear upsampling 4 per
+  output element, grid sampling 4 per output element. The meta engine's batch norm (2 per element) and
+  adaptive average pooling (1 per input element) agree; its layer/group norm also charges 5; bilinear
+  upsampling it charges 7.
+- fvcore does not count: elementwise ops (add, mul, the residual additions), max and average pooling,
+  softmax, sigmoid and other activations, mean. These are listed as uncounted ops (never as zero). ReLU,
+  clamp, cat, flatten, dropout and other ops on fvcore's ignore list are dropped silently; the meta engine
+  charges 1 FLOP per element to ReLU and clamp.
+- Activation memory: fvcore counts only the output elements of convolutions and matrix products (conv,
+  addmm, linear, matmul, bmm, einsum); the meta engine counts every tensor created, the input included.
+  So the input row is 0 here.
+- Parameters: the same tensors (biases and affine weights included, buffers excluded), shared ones once;
+  parameters of modules that never ran are reported as unused, as by the meta engine.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Optional
+
+import torch
+from torch import nn
+
+from ..analyzer import classify
+from ..errors import CnnprofileError, TraceError
+from ..inputs import dtype_name, parse_dtype
+from ..records import CallRecord, Conventions, LayerRecord, Profile, Totals, UncountedOp
+from ..sources import input_shape_for, resolve_model
+
+# fvcore's operator keys whose counts are multiply-adds ("conv" is its own name for aten::_convolution).
+MAC_KEYS = frozenset({"conv", "addmm", "linear", "mm", "matmul", "bmm", "einsum"})
+
+CONVENTIONS = Conventions(
+    macs="MACs = fvcore's counts for convolutions and matrix products (conv, addmm, linear, mm, matmul, bmm, "
+         "einsum), one per multiply-add; bias additions are not MACs",
+    flops="FLOPs = 2 x MACs + fvcore's other counts (batch norm 2 per element in eval, group/layer norm 5, "
+          "adaptive average pooling 1 per input element, upsampling 1 or 4 per output element); elementwise "
+          "ops, activations, max/average pooling and softmax are not counted by fvcore",
+    memory="activation memory = fvcore's activation count (output elements of convolutions and matrix "
+           "products only; the input and all other ops excluded) x element size, at the given batch size. "
+           "Parameter memory = parameters x element size",
+)
+
+
+@contextmanager
+def _quiet():
+    """fvcore and torch.jit warn at import and while tracing; users see uncounted ops in the profile instead."""
+    logger = logging.getLogger("fvcore")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+@dataclass
+class _Call:
+    id: int
+    name: str
+    module: nn.Module
+    depth: int
+    parent: Optional[int]
+    children: int = 0
+    output_shape: tuple = ()
+    path: tuple = field(default=())
+
+
+def _record_calls(model: nn.Module, x: torch.Tensor) -> list:
+    """Module calls of one forward pass, in the order they finish (children before their parent)."""
+    names = {id(m): n for n, m in model.named_modules()}
+    stack: list[_Call] = []
+    calls: list[_Call] = []
+    order: list[_Call] = []
+
+    def pre(module, args):
+        parent = stack[-1] if stack else None
+        call = _Call(len(calls), names.get(id(module), "?"), module, len(stack), parent and parent.id,
+                     path=(parent.path if parent else ()) + (len(calls),))
+        if parent:
+            parent.children += 1
+        calls.append(call)
+        stack.append(call)
+
+    def post(module, args, out):
+        call = stack.pop()
+        first = out[0] if isinstance(out, (tuple, list)) and out else out
+        call.output_shape = tuple(first.shape) if isinstance(first, torch.Tensor) else ()
+        order.append(call)
+
+    handles = [h for m in model.modules() for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return calls, order
+
+
+def _own(counts: dict, call: _Call, calls: list) -> Counter:
+    """A call's counts minus those of its direct children (fvcore's module counts include descendants)."""
+    own = Counter(counts.get(call.name, {}))
+    for c in calls:
+        if c.parent == call.id and c.name != call.name:
+            own.subtract(counts.get(c.name, {}))
+    return +own
+
+
+def _params(module: nn.Module, claimed: set) -> tuple:
+    total = bias = 0
+    for pname, p in module.named_parameters(recurse=False):
+        if id(p) not in claimed:
+            claimed.add(id(p))
+            total += p.numel()
+            bias += p.numel() if pname.endswith("bias") else 0
+    return total, bias
+
+
+def _analyse(model: nn.Module, x: torch.Tensor):
+    with _quiet():
+        from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
+
+        flops = FlopCountAnalysis(model, x)
+        acts = ActivationCountAnalysis(model, x)
+        for a in (flops, acts):
+            a.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
+        by_op = flops.by_module_and_operator()
+        act = {k: Counter(v) for k, v in acts.by_module_and_operator().items()}
+        unsupported = {name: Counter({op.replace("::", "."): n for op, n in flops.unsupported_ops(name).items()})
+                       for name in by_op}
+    return by_op, act, unsupported
+
+
+def profile_model_fvcore(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.float32,
+                         name: Optional[str] = None) -> Profile:
+    """Count ``model`` (on the CPU, real weights) with fvcore; ``input_shape`` is (N, C, H, W)."""
+    name = name or type(model).__name__
+    n = input_shape[0]
+    size = torch.empty((), dtype=dtype).element_size()
+    modes = {m: m.training for m in model.modules()}
+    model = model.float().eval()
+    x = torch.randn((1, *input_shape[1:]))
+    try:
+        calls, order = _record_calls(model, x)
+        by_op, act, unsupported = _analyse(model, x)
+    except Exception as e:
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise TraceError(f"{name} cannot run on input {'x'.join(map(str, input_shape))} with fvcore: {reason}") \
+            from e
+    finally:
+        for m, mode in modes.items():
+            m.train(mode)
+
+    layers = [LayerRecord(name="input", type="Input", kind="input", label="INPUT", depth=0, call_path=(),
+                          output_shape=tuple(input_shape), params=0, bias_params=0, macs=0, flops=0,
+                          activation_elems=0, activation_bytes=0)]
+    claimed: set = set()
+    seen: set = set()
+    for call in order:
+        if call.name in seen:  # fvcore sums every call of a module under its name: one row for all of them
+            continue
+        seen.add(call.name)
+        leaf = call.children == 0
+        ops = Counter(by_op.get(call.name, {})) if leaf else _own(by_op, call, calls)
+        acts = act.get(call.name, Counter()) if leaf else _own(act, call, calls)
+        missing = unsupported.get(call.name, Counter()) if leaf else _own(unsupported, call, calls)
+        params, bias = _params(call.module, claimed)
+        if not leaf and not (ops or acts or missing or params):
+            continue
+        kind, label = classify(call.module) if leaf else ("functional", "(own ops)")
+        macs = sum(v for k, v in ops.items() if k in MAC_KEYS)
+        other = sum(v for k, v in ops.items() if k not in MAC_KEYS)
+        elems = sum(acts.values())
+        shape = (n, *call.output_shape[1:]) if call.output_shape else ()
+        layers.append(LayerRecord(
+            name=call.name or "(model)", type=type(call.module).__name__ if leaf else "+".join(ops) or "functional",
+            kind=kind, label=label, depth=call.depth, call_path=call.path, output_shape=shape, params=params,
+            bias_params=bias, macs=int(macs) * n, flops=int(2 * macs + other) * n, activation_elems=int(elems) * n,
+            activation_bytes=int(elems) * n * size, uncounted_ops=tuple(missing)))
+
+    where: dict[str, list] = {}
+    counts: Counter = Counter()
+    for row in layers:
+        for op in row.uncounted_ops:
+            where.setdefault(op, []).append(row.name)
+    for name_, missing in unsupported.items():
+        if name_ == "":
+            counts.update(missing)
+    all_params = sum(p.numel() for p in model.parameters())
+    used = sum(r.params for r in layers)
+    totals = Totals(params=used, bias_params=sum(r.bias_params for r in layers), param_bytes=used * size,
+                    macs=sum(r.macs for r in layers), flops=sum(r.flops for r in layers),
+                    activation_elems=sum(r.activation_elems for r in layers),
+                    activation_bytes=sum(r.activation_bytes for r in layers))
+    call_records = tuple(CallRecord(id=c.id, name=c.name, type=type(c.module).__name__, depth=c.depth,
+                                    parent=c.parent, output_shape=(n, *c.output_shape[1:]) if c.output_shape else ())
+                         for c in calls)
+    return Profile(model=name, input_shape=tuple(input_shape), dtype=dtype_name(dtype), element_size=size,
+                   engine="fvcore", layers=tuple(layers), totals=totals, calls=call_records,
+                   uncounted_ops=tuple(UncountedOp(op=op, count=counts[op] * n, layers=tuple(dict.fromkeys(w)))
+                                       for op, w in where.items()),
+                   unused_params=all_params - used, conventions=CONVENTIONS)
+
+
+def profile_fvcore(model, input_size=None, *, batch: Optional[int] = None, dtype="float32",
+                   kwargs: Optional[dict] = None) -> Profile:
+    """``cnnprofile.profile(..., engine="fvcore")``: a model spec or an ``nn.Module``."""
+    from ..inputs import resolve_input_shape
+
+    dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
+    if isinstance(model, str):
+        source = resolve_model(model, kwargs)
+        shape = input_shape_for(source, input_size, batch)
+        with torch.device("cpu"):
+            module = source.build()
+        return profile_model_fvcore(module, shape, dtype, name=source.name)
+    if not isinstance(model, nn.Module):
+        raise CnnprofileError(f"expected a model name or an nn.Module, got {type(model).__name__}")
+    if input_size is None:
+        raise CnnprofileError("input_size is required when profiling an nn.Module")
+    return profile_model_fvcore(model, resolve_input_shape((), input_size, batch), dtype)
