@@ -57,6 +57,10 @@ class BenchResult:
     achieved_tflops: Optional[float] = None
     peak_tflops: Optional[float] = None
     pct_of_peak: Optional[float] = None
+    peak_precision: Optional[str] = None  # the precision whose peak is used: fp32, tf32, fp16 or bf16
+    warmup_iters: Optional[int] = None
+    warmup_stable: Optional[bool] = None  # False: warm-up hit its bound before timings settled
+    throughput_iters: Optional[int] = None
     env: dict = field(default_factory=dict)
     schema: int = SCHEMA
 
@@ -89,6 +93,27 @@ class BenchResult:
         return cls.from_dict(json.loads(line))
 
 
+def prepare_output(path: Union[str, os.PathLike]) -> str:
+    """Make sure results can be appended to ``path`` before any model runs; one-line error if not.
+
+    An existing file is kept as it is; if its last line was cut short, the next result starts on a new line.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise InputError(f"output {path!r} is a directory; give a file name such as {path.rstrip('/')}/bench.jsonl")
+    try:
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        with open(path, "ab+") as f:
+            if f.tell() > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
+    except OSError as e:
+        raise InputError(f"cannot write benchmark results to {path!r}: {e.strerror or e}") from None
+    return path
+
+
 def append_result(path: Union[str, os.PathLike], result: BenchResult) -> None:
     """Append one line and make it durable before returning."""
     line = result.to_json() + "\n"
@@ -101,7 +126,7 @@ def append_result(path: Union[str, os.PathLike], result: BenchResult) -> None:
 def read_results(paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]]) -> list[BenchResult]:
     """Every result in the given JSON-lines files, in file order. A directory means its ``*.jsonl`` files.
 
-    A truncated last line (a sweep killed mid-write) is skipped; any other malformed line is an error
+    A line cut short by an interrupted write (it does not end in "}") is skipped; any other malformed line is an error
     naming the file and line.
     """
     if isinstance(paths, (str, os.PathLike)):
@@ -126,7 +151,7 @@ def read_results(paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]
             try:
                 out.append(BenchResult.from_json(line))
             except (ValueError, TypeError) as e:
-                if i == len(lines):  # the unterminated final line of an interrupted write
+                if not line.rstrip().endswith("}"):  # a line cut short by an interrupted write
                     continue
                 raise InputError(f"{path}:{i}: not a benchmark result: {e}") from None
     return out

@@ -1,0 +1,249 @@
+"""The sweep: every (model, batch size) cell is built, warmed up, timed and written before the next starts.
+
+Method, per cell:
+1. build the model with random weights directly on the device, eval mode, cast to the dtype (or left in
+   float32 under ``torch.autocast``), optionally channels-last; synthetic input allocated once on the device;
+2. everything runs under ``torch.inference_mode()``; the first call pays for cuDNN autotuning and
+   ``torch.compile``; CUDA graphs are captured after a side-stream warm-up, and ``graph.replay()`` is timed;
+3. warm-up in windows until the median of one window is within ``stable_tolerance`` of the previous one
+   (bounded by ``max_warmup_s``);
+4. latency: every iteration timed on its own (CUDA events on a GPU, wall clock on a CPU);
+5. throughput: a separate synchronized wall-clock window over back-to-back iterations;
+6. peak memory over the timed runs, the analyzer's prediction beside it, achieved TFLOP/s from the analyzer's
+   FLOPs, and a roofline check against the device's published peak.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+from ..sources import ModelSource
+from .env import utc_now
+from .peaks import precision_for
+from .results import BenchResult, append_result
+from .stats import is_noisy, median, relative_change, summarize
+from .timers import Timer, time_iterations
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    batch_sizes: tuple
+    dtype: str = "float32"
+    autocast: bool = False  # run under torch.autocast(dtype) with float32 weights instead of casting
+    channels_last: bool = False
+    compile: bool = False
+    cuda_graphs: bool = False
+    warmup: int = 10  # at least this many warm-up iterations, then until timings are stable
+    max_warmup_s: float = 30.0
+    stable_tolerance: float = 0.05  # successive warm-up window medians within 5%
+    warmup_window_s: float = 0.1  # each warm-up window lasts about this long
+    min_time_s: float = 1.0  # each of the latency and throughput phases lasts at least this long
+    iters: Optional[int] = None  # a fixed number of timed iterations per phase instead of min_time_s
+    min_iters: int = 10
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    flops: Optional[int]
+    macs: Optional[int]
+    params: Optional[int]
+    predicted_bytes: Optional[int]
+
+
+def analyse(source: ModelSource, batch: int, cfg: BenchConfig) -> _Analysis:
+    """FLOPs/MACs per image and predicted memory (activations written + weights) from the meta-device analyzer."""
+    import torch
+
+    from ..analyzer import profile_module
+    from ..inputs import parse_dtype
+
+    with torch.device("meta"):
+        module = source.build()
+    p = profile_module(module, (batch, *source.input_size), parse_dtype(cfg.dtype), name=source.name)
+    t = p.totals
+    weight_size = 4 if cfg.autocast else p.element_size  # autocast keeps float32 weights
+    all_params = t.params + p.unused_params  # unused modules (auxiliary heads) still occupy memory
+    return _Analysis(flops=t.flops // batch, macs=t.macs // batch, params=t.params,
+                     predicted_bytes=t.activation_bytes + all_params * weight_size)
+
+
+def _iterations_for(seconds: float, per_iter_ms: float, floor: int, cap: int = 100_000) -> int:
+    return int(min(cap, max(floor, math.ceil(seconds * 1e3 / max(per_iter_ms, 1e-6)))))
+
+
+def _capture_graph(torch, step: Callable[[], object]) -> Callable[[], object]:
+    """Warm ``step`` on a side stream (as capture requires), capture one call, return the replay."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    return graph.replay
+
+
+def _warm_up(step, timer: Timer, backend, cfg: BenchConfig) -> tuple:
+    """(iterations run, whether timings settled, the last window's median ms)."""
+    t0 = time.perf_counter()
+    step()  # pays for lazy initialisation, cuDNN autotuning and compilation
+    backend.synchronize()
+    done, prev, window = 1, None, 3
+    while True:
+        med = median(time_iterations(timer, step, window))
+        done += window
+        stable = relative_change(prev, med) < cfg.stable_tolerance
+        if (stable and done >= cfg.warmup) or time.perf_counter() - t0 > cfg.max_warmup_s:
+            return done, stable, med
+        prev = med
+        window = _iterations_for(cfg.warmup_window_s, med, floor=3, cap=1000)
+
+
+def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: Timer, held: dict) -> dict:
+    import torch
+
+    from ..inputs import parse_dtype
+
+    dtype = parse_dtype(cfg.dtype)
+    dev = backend.torch_device
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    torch.manual_seed(cfg.seed)
+    backend.mark_baseline()
+    with torch.device(dev):
+        model = source.build()
+    model = model.eval().requires_grad_(False).to(memory_format=fmt)
+    if not cfg.autocast:
+        model = model.to(dtype)
+    x = torch.randn((batch, *source.input_size), device=dev, dtype=torch.float32 if cfg.autocast else dtype)
+    x = x.contiguous(memory_format=fmt)
+    held.update(model=model, x=x)  # so the caller can drop every reference after an out-of-memory error
+    forward = torch.compile(model, dynamic=False) if cfg.compile else model
+
+    with contextlib.ExitStack() as ctx:
+        ctx.enter_context(torch.inference_mode())
+        if cfg.autocast:
+            ctx.enter_context(torch.autocast(device_type=dev, dtype=dtype))
+        step = lambda: forward(x)  # noqa: E731
+        if cfg.cuda_graphs:
+            step = _capture_graph(torch, step)
+        held["step"] = step
+        warm_iters, stable, warm_ms = _warm_up(step, timer, backend, cfg)
+
+        backend.reset_peak_memory()
+        n = cfg.iters or _iterations_for(cfg.min_time_s, warm_ms, cfg.min_iters)
+        samples = time_iterations(timer, step, n)
+        lat = summarize(samples)
+        n_tp = cfg.iters or _iterations_for(cfg.min_time_s, lat.median, cfg.min_iters)
+        backend.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(n_tp):
+            step()
+        backend.synchronize()
+        seconds = time.perf_counter() - t0
+        peak = backend.peak_memory()
+    return dict(latency_ms=lat, noisy=is_noisy(lat), throughput_ips=n_tp * batch / seconds, throughput_iters=n_tp,
+                peak_memory_bytes=peak, peak_memory_kind=backend.memory_kind if peak is not None else None,
+                warmup_iters=warm_iters, warmup_stable=stable)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+def run_cell(source: ModelSource, batch: int, cfg: BenchConfig, backend, env: dict,
+             timer: Optional[Timer] = None) -> BenchResult:
+    """Benchmark one (model, batch) cell; failures become a result with status "oom" or "error"."""
+    base = dict(model=source.name, batch_size=batch, device=backend.name, device_name=backend.device_name(),
+                dtype=cfg.dtype, autocast=cfg.autocast, channels_last=cfg.channels_last, compile=cfg.compile,
+                cuda_graphs=cfg.cuda_graphs, env={**env, "date": utc_now()})
+    try:
+        a = analyse(source, batch, cfg)
+    except Exception as e:  # the analyzer could not trace it; the timing would fail the same way
+        return BenchResult(status="error", error=f"analysis failed: {_one_line(e)}", **base)
+    base.update(flops_per_image=a.flops, macs_per_image=a.macs, params=a.params, predicted_memory_bytes=a.predicted_bytes)
+    held: dict = {}
+    status, error, measured = "ok", None, {}
+    try:
+        measured = _measure(source, batch, cfg, backend, timer or backend.make_timer(), held)
+    except Exception as e:
+        status = "oom" if backend.is_oom(e) else "error"
+        error = _one_line(e)
+    held.clear()  # the exception (and its frames) is gone here, so its tensors can be freed
+    if cfg.compile:
+        import torch
+
+        torch._dynamo.reset()
+    backend.free_memory()
+    if status != "ok":
+        return BenchResult(status=status, error=error, **base)
+
+    precision = precision_for(cfg.dtype, bool(env.get("tf32_cudnn") or env.get("tf32_matmul")))
+    peak = backend.peak_tflops(precision)
+    achieved = a.flops * measured["throughput_ips"] / 1e12 if a.flops is not None else None
+    pct = 100.0 * achieved / peak if (peak and achieved is not None) else None
+    if pct is not None and pct > 100.0:
+        status = "invalid"
+        error = (f"achieved {achieved:.1f} TFLOP/s exceeds the device's peak {peak:g} TFLOP/s ({precision}): "
+                 "the measurement is wrong")
+    return BenchResult(status=status, error=error, achieved_tflops=achieved, peak_tflops=peak, pct_of_peak=pct,
+                       peak_precision=precision if peak else None, **measured, **base)
+
+
+def run_sweep(sources: Sequence[ModelSource], cfg: BenchConfig, backend, output: Optional[str] = None, *,
+              timer: Optional[Timer] = None, on_start: Optional[Callable] = None,
+              on_result: Optional[Callable] = None) -> list:
+    """Run every (model, batch) cell in order, appending each result to ``output`` as soon as it exists."""
+    backend.prepare()
+    env = backend.env()
+    results = []
+    for source in sources:
+        for batch in cfg.batch_sizes:
+            if on_start:
+                on_start(source.name, batch)
+            result = run_cell(source, batch, cfg, backend, env, timer)
+            if output is not None:
+                append_result(output, result)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results
+
+
+DEFAULT_MODELS = ("alexnet", "googlenet", "resnet50", "vgg16")
+DEFAULT_BATCH_SIZES = {"cuda": (1, 8, 64, 256), "cpu": (1, 4)}
+
+
+def parse_batch_sizes(text: str) -> tuple:
+    """'1,8,64' -> (1, 8, 64); each must be a positive integer; repeats are dropped."""
+    from ..errors import InputError
+
+    sizes = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) <= 0:
+            raise InputError(f"--batch-sizes {text!r}: {part!r} is not a positive integer "
+                             "(expected a comma-separated list such as 1,8,64)")
+        sizes.append(int(part))
+    return tuple(dict.fromkeys(sizes))
+
+
+def resolve_sources(specs: Sequence[str]) -> list:
+    """Model names (or whatever the model sources accept) -> ModelSources; unknown names fail at once."""
+    from .. import sources
+
+    specs = list(specs) or list(DEFAULT_MODELS)
+    if hasattr(sources, "resolve_models"):
+        return list(sources.resolve_models(specs))
+    return [sources.resolve_model(s) for s in specs]
+
+
+def default_output(device: str, directory: str = "reports/bench") -> str:
+    stamp = utc_now().replace("-", "").replace(":", "")
+    return f"{directory}/{stamp}-{device}.jsonl"

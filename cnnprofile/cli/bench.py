@@ -1,0 +1,64 @@
+"""``cnnprofile bench``: latency, throughput and memory of models on a GPU or CPU."""
+import click
+
+from . import cli
+from .options import format_option
+
+
+@cli.command()
+@click.argument("models", nargs=-1)
+@click.option("--device", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True,
+              help="Where to run; auto = CUDA if a GPU is visible, else CPU.")
+@click.option("--batch-sizes", default=None, metavar="N,N,...",
+              help="Comma-separated batch sizes (default: 1,8,64,256 on CUDA, 1,4 on CPU).")
+@click.option("--dtype", default="float32", show_default=True, help="float32, float16 or bfloat16.")
+@click.option("--autocast", is_flag=True, help="Keep float32 weights and run under torch.autocast(--dtype).")
+@click.option("--channels-last", is_flag=True, help="Channels-last (NHWC) memory format for weights and input.")
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the model (compiled before timing).")
+@click.option("--cuda-graphs", is_flag=True, help="Capture the forward pass in a CUDA graph and time its replay.")
+@click.option("--warmup", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Minimum warm-up iterations; warm-up then goes on until timings are stable.")
+@click.option("--max-warmup", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Upper bound on warm-up time per cell, in seconds.")
+@click.option("--min-time", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Seconds each of the latency and throughput phases lasts at least.")
+@click.option("--iters", type=click.IntRange(min=1), default=None,
+              help="A fixed number of timed iterations per phase (overrides --min-time).")
+@click.option("--output", "-o", default=None, metavar="FILE",
+              help="JSON-lines file results are appended to (default: reports/bench/<UTC time>-<device>.jsonl).")
+@format_option
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, warmup, max_warmup,
+          min_time, iters, output, fmt, progress):
+    """Benchmark MODELS (default: a few zoo models) over batch sizes: latency, images/s, memory, TFLOP/s."""
+    import sys
+
+    from ..bench.backends import select_backend
+    from ..bench.results import prepare_output
+    from ..bench.runner import (DEFAULT_BATCH_SIZES, BenchConfig, default_output, parse_batch_sizes,
+                                resolve_sources, run_sweep)
+    from ..bench.summary import render
+    from ..errors import InputError
+    from ..inputs import dtype_name, parse_dtype
+
+    dtype = dtype_name(parse_dtype(dtype))
+    if autocast and dtype == "float32":
+        raise InputError("--autocast needs --dtype float16 or bfloat16")
+    backend = select_backend(device)
+    if cuda_graphs and backend.name != "cuda":
+        raise InputError("--cuda-graphs needs a CUDA device")
+    sizes = parse_batch_sizes(batch_sizes) if batch_sizes is not None else DEFAULT_BATCH_SIZES[backend.name]
+    sources = resolve_sources(models)
+    path = prepare_output(output or default_output(backend.name))
+    cfg = BenchConfig(batch_sizes=sizes, dtype=dtype, autocast=autocast, channels_last=channels_last,
+                      compile=compile_, cuda_graphs=cuda_graphs, warmup=warmup, max_warmup_s=max_warmup,
+                      min_time_s=min_time, iters=iters)
+
+    from tqdm import tqdm
+
+    with tqdm(total=len(sources) * len(sizes), file=sys.stderr, unit="cell", disable=not progress,
+              dynamic_ncols=True) as bar:
+        results = run_sweep(sources, cfg, backend, path, on_start=lambda m, b: bar.set_description(f"{m} batch {b}"),
+                            on_result=lambda r: bar.update(1))
+    click.echo(render(results, fmt), nl=False)
+    click.echo(f"Results appended to {path}", err=True)
