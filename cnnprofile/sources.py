@@ -21,9 +21,11 @@ import importlib
 import importlib.util
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
+import torch
 from torch import nn
 
 from .errors import CnnprofileError, InputError, UnknownModelError
@@ -52,11 +54,45 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
+@contextmanager
+def _parameters_on_meta():
+    """Build on the CPU but move each parameter and buffer to the meta device as it is registered.
+
+    For models whose constructors compute with tensors (RegNet derives its widths with ``torch.round(...)
+    .tolist()``), which cannot run under ``torch.device("meta")``: at most one layer's weights exist at a time.
+    """
+    register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
+
+    def parameter(self, name, param):
+        register_parameter(self, name, param if param is None else
+                           nn.Parameter(param.to("meta"), requires_grad=param.requires_grad))
+
+    def buffer(self, name, tensor, persistent=True):
+        register_buffer(self, name, tensor if tensor is None else tensor.to("meta"), persistent)
+
+    nn.Module.register_parameter, nn.Module.register_buffer = parameter, buffer
+    try:
+        with torch.device("cpu"):
+            yield
+    finally:
+        nn.Module.register_parameter, nn.Module.register_buffer = register_parameter, register_buffer
+
+
+def _on_meta() -> bool:
+    return torch.empty(()).device.type == "meta"
+
+
 def _checked(spec: str, fn: Callable, kwargs: dict) -> Callable[[], nn.Module]:
     """``fn(**kwargs)`` as a builder whose failures are one-line user errors."""
     def build() -> nn.Module:
         try:
-            obj = fn(**kwargs)
+            try:
+                obj = fn(**kwargs)
+            except (NotImplementedError, RuntimeError) as e:
+                if not (_on_meta() and "meta" in str(e)):
+                    raise
+                with _parameters_on_meta():
+                    obj = fn(**kwargs)
         except CnnprofileError:
             raise
         except Exception as e:  # the user's code: any exception is theirs to read, in one line
@@ -109,6 +145,8 @@ def _torchvision(name: str, kwargs: dict) -> ModelSource:
             "kwargs": kwargs}
     builder = models.get_model_builder(name)
     args = {"weights": None, **_AS_PUBLISHED.get(name, {}), **kwargs}
+    if name.startswith("vit_") and "image_size" not in kwargs:  # ViT's size is part of the architecture
+        args["image_size"] = weights.meta["min_size"][0]
     return ModelSource(name=f"torchvision:{name}", build=_checked(f"torchvision:{name}", builder, args),
                        input_size=(3, size, size), origin="torchvision",
                        num_classes=kwargs.get("num_classes", len(weights.meta.get("categories", ())) or None),
