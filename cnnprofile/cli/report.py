@@ -1,0 +1,73 @@
+"""``cnnprofile report`` (a self-contained HTML report) and ``cnnprofile chart`` (one chart for slides)."""
+import click
+
+from . import cli
+
+_OPS = click.option("--ops", type=click.Choice(["macs", "flops"]), default="macs", show_default=True,
+                    help="Operations on the charts' axes: MACs (multiply-accumulates) or FLOPs.")
+_BENCH = click.option("--bench", "bench", multiple=True, metavar="FILE|DIR|GLOB",
+                      help="Benchmark results (JSON lines from 'cnnprofile bench'); repeatable. Result files "
+                           "given among MODELS (ending in .jsonl, as a shell glob expands them) count too.")
+
+
+def _split(models: tuple, bench: tuple) -> tuple:
+    """A shell expands ``--bench reports/bench/*.jsonl`` into one option and loose file names: take them back."""
+    files = [m for m in models if m.endswith(".jsonl")]
+    return [m for m in models if not m.endswith(".jsonl")], list(bench) + files
+
+
+@cli.command()
+@click.argument("models", nargs=-1)
+@_BENCH
+@click.option("-o", "--output", default=None, metavar="FILE.html",
+              help="Where to write the report (default: reports/zoo.html).")
+@click.option("--title", default=None, help="The report's title.")
+@_OPS
+def report(models, bench, output, title, ops):
+    """An HTML report of MODELS (default: the lecture's zoo, LeNet-5 aside): summary, charts, layer tables.
+
+    MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
+    """
+    from ..report import DEFAULT_OUTPUT, check_writable, collect, render_html, write_report
+
+    models, bench = _split(models, bench)
+    output = output or DEFAULT_OUTPUT
+    if not output.lower().endswith((".html", ".htm")):
+        raise click.BadParameter(f"{output!r}: the report's file name must end in .html", param_hint="--output")
+    check_writable(output)
+    data = collect(models, bench, ops=ops, title=title)
+    write_report(render_html(data), output)
+    click.echo(f"wrote {output} ({len(data.models)} models"
+               + (f", {len(data.results)} benchmark results)" if data.results else ")"))
+
+
+@cli.command()
+@click.argument("kind")
+@click.argument("models", nargs=-1)
+@_BENCH
+@click.option("-o", "--output", required=True, metavar="FILE.svg|FILE.png", help="Where to write the chart.")
+@_OPS
+def chart(kind, models, bench, output, ops):
+    """One chart of MODELS as SVG or PNG, e.g. 'cnnprofile chart accuracy-vs-ops alexnet vgg16 -o ops.svg'.
+
+    KIND is one of: accuracy-vs-ops, accuracy-bars, accuracy-density, ops-vs-params, and, with --bench,
+    latency-vs-batch, throughput-vs-batch, memory-vs-batch, ops-vs-latency, accuracy-vs-throughput.
+    """
+    import os
+
+    from ..charts import chart_kind, save
+    from ..errors import InputError
+    from ..report import check_writable, collect
+
+    chosen = chart_kind(kind)
+    if os.path.splitext(output)[1].lower() not in (".svg", ".png"):
+        raise InputError(f"cannot write a chart to {output!r}: the file name must end in .svg or .png")
+    models, bench = _split(models, bench)
+    if chosen.needs_bench and not bench:
+        raise InputError(f"chart {kind!r} needs benchmark results: add --bench FILE.jsonl")
+    check_writable(output)
+    data = collect(models, bench, ops=ops)
+    if chosen.needs_bench and not data.cells:
+        raise InputError(f"chart {kind!r}: the benchmark files hold no timed or out-of-memory result")
+    save(chosen.draw([m.point for m in data.models], data.cells, ops), output, salt=kind)
+    click.echo(f"wrote {output}")
