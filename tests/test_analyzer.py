@@ -151,3 +151,12 @@ def test_meta_device_allocates_nothing_real():
 def test_input_too_small_names_the_layer():
     with pytest.raises(cnnprofile.CnnprofileError, match=r"features\.30.*MaxPool2d.*too small"):
         cnnprofile.profile("vgg16", (1, 3, 16, 16))
+
+
+def test_dataframe_has_the_layer_columns_and_adds_up():
+    p = cnnprofile.profile("resnet18")
+    df = p.to_dataframe()
+    assert list(df.columns[:3]) == ["name", "type", "kind"]
+    assert len(df) == len(p.layers)
+    assert int(df["macs"].sum()) == p.totals.macs and int(df["params"].sum()) == p.totals.params
+    assert df.loc[0, "name"] == "input" and df.loc[0, "output_shape"] == (1, 3, 224, 224)
