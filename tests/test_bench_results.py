@@ -48,6 +48,9 @@ def test_reader_takes_a_directory_and_rejects_garbage_in_the_middle(tmp_path):
     (tmp_path / "a.jsonl").write_text(_ok(1).to_json() + "\n")
     (tmp_path / "b.jsonl").write_text(_ok(2).to_json() + "\n")
     assert [r.batch_size for r in read_results(tmp_path)] == [1, 2]
-    (tmp_path / "c.jsonl").write_text("not json\n" + _ok(3).to_json() + "\n")
-    with pytest.raises(InputError, match="c.jsonl:1"):
-        read_results(tmp_path / "c.jsonl")
+    # a line cut short by an interrupted write is skipped; a complete line that is not a result is an error
+    (tmp_path / "c.jsonl").write_text('{"schema": 1, "mo\n' + _ok(3).to_json() + "\n")
+    assert [r.batch_size for r in read_results(tmp_path / "c.jsonl")] == [3]
+    (tmp_path / "d.jsonl").write_text('{"schema": 2}\n' + _ok(3).to_json() + "\n")
+    with pytest.raises(InputError, match="d.jsonl:1"):
+        read_results(tmp_path / "d.jsonl")
