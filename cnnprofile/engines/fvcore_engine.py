@@ -87,8 +87,8 @@ class _Call:
     path: tuple = field(default=())
 
 
-def _record_calls(model: nn.Module, x: torch.Tensor) -> list:
-    """Module calls of one forward pass, in the order they finish (children before their parent)."""
+def _record_calls(model: nn.Module, run):
+    """``run()``'s result and the module calls of the forward pass it makes, in the order they finish."""
     names = {id(m): n for n, m in model.named_modules()}
     stack: list[_Call] = []
     calls: list[_Call] = []
@@ -111,12 +111,11 @@ def _record_calls(model: nn.Module, x: torch.Tensor) -> list:
 
     handles = [h for m in model.modules() for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))]
     try:
-        with torch.no_grad():
-            model(x)
+        result = run()
     finally:
         for h in handles:
             h.remove()
-    return calls, order
+    return calls, order, result
 
 
 def _own(counts: dict, call: _Call, calls: list) -> Counter:
@@ -139,18 +138,19 @@ def _params(module: nn.Module, claimed: set) -> tuple:
 
 
 def _analyse(model: nn.Module, x: torch.Tensor):
-    with _quiet():
+    with _quiet(), torch.no_grad():
         from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
 
         flops = FlopCountAnalysis(model, x)
         acts = ActivationCountAnalysis(model, x)
         for a in (flops, acts):
             a.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
-        by_op = flops.by_module_and_operator()
+        # fvcore traces lazily, on the first query: the module calls are recorded during that forward pass
+        calls, order, by_op = _record_calls(model, flops.by_module_and_operator)
         act = {k: Counter(v) for k, v in acts.by_module_and_operator().items()}
         unsupported = {name: Counter({op.replace("::", "."): n for op, n in flops.unsupported_ops(name).items()})
                        for name in by_op}
-    return by_op, act, unsupported
+    return calls, order, by_op, act, unsupported
 
 
 def profile_model_fvcore(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.float32,
@@ -163,8 +163,7 @@ def profile_model_fvcore(model: nn.Module, input_shape: tuple, dtype: torch.dtyp
     model = model.float().eval()
     x = torch.randn((1, *input_shape[1:]))
     try:
-        calls, order = _record_calls(model, x)
-        by_op, act, unsupported = _analyse(model, x)
+        calls, order, by_op, act, unsupported = _analyse(model, x)
     except Exception as e:
         reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise TraceError(f"{name} cannot run on input {'x'.join(map(str, input_shape))} with fvcore: {reason}") \
