@@ -22,7 +22,7 @@ import importlib.util
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Optional
 
 import torch
@@ -238,9 +238,13 @@ def _user(spec: str, target: str, factory_name: str, kwargs: dict) -> ModelSourc
 
 def resolve_model(spec: str, kwargs: Optional[dict] = None) -> ModelSource:
     """Resolve one model spec. Raises a one-line CnnprofileError (with suggestions) if it cannot."""
-    kwargs = dict(kwargs or {})
     if not isinstance(spec, str) or not spec.strip():
         raise InputError(f"expected a model name, got {spec!r}")
+    source = _resolve(spec, dict(kwargs or {}))
+    return replace(source, meta={**source.meta, "spec": spec})  # what resolves to it again
+
+
+def _resolve(spec: str, kwargs: dict) -> ModelSource:
     scheme, sep, rest = spec.partition(":")
     if sep and scheme == "torchvision":
         return _torchvision(rest, kwargs)

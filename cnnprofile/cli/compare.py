@@ -1,0 +1,30 @@
+"""``cnnprofile compare``: several models side by side, one row each."""
+import click
+
+from . import cli
+from ..compare import SORT_KEYS
+from .options import engine_option, format_option, input_options, model_kwargs_option
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True)
+@input_options
+@model_kwargs_option
+@engine_option
+@click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
+              help="Order rows by a column: sizes ascending, top1 best first, name alphabetically "
+                   "(default: as given).")
+@format_option
+def compare(models, input_size, batch, dtype, model_kwargs, engine, sort, fmt):
+    """Parameters, memory, MACs, FLOPs and published accuracy of MODELS, one row each.
+
+    MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or package.module:FACTORY; globs such
+    as 'torchvision:resnet*' select many. Example: cnnprofile compare alexnet vgg16 googlenet resnet50
+    xception se_resnet50
+    """
+    from ..compare import compare as run_compare
+    from ..compare import format_comparison
+
+    result = run_compare(models, input_size, batch=batch, dtype=dtype, engine=engine, kwargs=model_kwargs,
+                         sort=sort)
+    click.echo(format_comparison(result, fmt), nl=False)

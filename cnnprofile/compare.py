@@ -1,0 +1,125 @@
+"""``compare()``: several models side by side, one row each, with their published accuracy where known.
+
+``compare()`` computes frozen records; ``format_comparison()`` only presents them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Optional
+
+from .accuracy import published_accuracy
+from .errors import InputError
+from .formatting import _rows_table, human, human_bytes
+from .records import Conventions
+
+# Sort orders: sizes ascending (smallest model first), accuracy descending (best first), names alphabetical.
+SORT_KEYS = ("macs", "params", "flops", "activation", "top1", "name")
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    model: str
+    origin: str  # "zoo", "torchvision", "timm", "file", "module"
+    input_shape: tuple
+    params: int
+    param_bytes: int
+    macs: int
+    flops: int
+    activation_elems: int
+    activation_bytes: int
+    top1: Optional[float] = None  # published ImageNet-1K top-1 in percent, None when unknown
+    top5: Optional[float] = None
+    accuracy_source: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    rows: tuple  # of ComparisonRow
+    engine: str
+    dtype: str
+    sort: Optional[str]
+    conventions: Conventions = field(default_factory=Conventions)
+
+
+def _sort_key(sort: str):
+    if sort == "name":
+        return lambda r: r.model
+    if sort == "top1":
+        return lambda r: (r.top1 is None, -(r.top1 or 0.0))
+    attr = "activation_bytes" if sort == "activation" else sort
+    return lambda r: getattr(r, attr)
+
+
+def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = None, dtype="float32",
+            engine: str = "meta", kwargs: Optional[dict] = None, sort: Optional[str] = None) -> Comparison:
+    """Profile every model of ``specs`` (names, ``torchvision:resnet*`` globs, ``file.py:factory``...)."""
+    from .engines import profile_with
+    from .sources import input_shape_for, resolve_models
+
+    if sort is not None and sort not in SORT_KEYS:
+        raise InputError(f"unknown sort key {sort!r}; choose one of {', '.join(SORT_KEYS)}")
+    sources = resolve_models(specs, kwargs)
+    if not sources:
+        raise InputError("no models to compare")
+    rows, conventions = [], Conventions()
+    for source in sources:
+        shape = input_shape_for(source, input_size, batch)
+        p = profile_with(engine, source.meta["spec"], shape, dtype=dtype, kwargs=kwargs)
+        acc = published_accuracy(source)
+        t = p.totals
+        rows.append(ComparisonRow(
+            model=source.name, origin=source.origin, input_shape=p.input_shape, params=t.params,
+            param_bytes=t.param_bytes, macs=t.macs, flops=t.flops, activation_elems=t.activation_elems,
+            activation_bytes=t.activation_bytes, top1=acc.top1 if acc else None, top5=acc.top5 if acc else None,
+            accuracy_source=acc.source if acc else ""))
+        conventions, dtype_name = p.conventions, p.dtype
+    if sort is not None:
+        rows.sort(key=_sort_key(sort))
+    return Comparison(rows=tuple(rows), engine=engine, dtype=dtype_name, sort=sort, conventions=conventions)
+
+
+# --- presentation -------------------------------------------------------------------------------------------
+
+HEADERS = ["Model", "Input (NxCxHxW)", "Params", "Param memory", "MACs", "FLOPs", "Activation memory",
+           "Top-1 %", "Top-5 %"]
+
+
+def _pct(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _cells(comp: Comparison) -> list:
+    return [[r.model, "x".join(map(str, r.input_shape)), human(r.params), human_bytes(r.param_bytes), human(r.macs),
+             human(r.flops), human_bytes(r.activation_bytes), _pct(r.top1), _pct(r.top5)] for r in comp.rows]
+
+
+def _notes(comp: Comparison) -> list:
+    sources = list(dict.fromkeys(f"{r.model}: {r.accuracy_source}" for r in comp.rows if r.accuracy_source))
+    return ([f"Top-1/Top-5: published ImageNet-1K accuracy ('-' where none is known or the model was built with "
+             f"changed arguments); sources: {'; '.join(sources)}" if sources else
+             "Top-1/Top-5: no published accuracy is known for these models"]
+            + [v for k, v in asdict(comp.conventions).items() if k in ("macs", "flops", "memory", "units")])
+
+
+def format_comparison(comp: Comparison, fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps({"engine": comp.engine, "dtype": comp.dtype, "sort": comp.sort,
+                           "conventions": asdict(comp.conventions),
+                           "models": [{**asdict(r), "input_shape": list(r.input_shape)} for r in comp.rows]},
+                          indent=2) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        names = [f.name for f in ComparisonRow.__dataclass_fields__.values()]
+        writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        for r in comp.rows:
+            writer.writerow({**asdict(r), "input_shape": "x".join(map(str, r.input_shape))})
+        return buf.getvalue()
+    markdown = fmt == "markdown"
+    header = f"Comparison: engine {comp.engine}, {comp.dtype}" + (f", sorted by {comp.sort}" if comp.sort else "")
+    table = _rows_table(_cells(comp), HEADERS, markdown, right_from=2)
+    notes = [f"- {n}" for n in _notes(comp)]
+    return "\n".join([f"### {header}" if markdown else header, "", table, ""] + notes) + "\n"
