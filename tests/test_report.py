@@ -1,0 +1,156 @@
+"""The HTML report and the report/chart commands, as a user runs them (small model sets keep this fast)."""
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from cnnprofile.bench.results import BenchResult, Latency
+from cnnprofile.cli import cli
+from cnnprofile.report import collect, default_models, render_html
+
+EVIL = "<script>alert(1)</script>"
+USER_MODEL = f'''
+import torch
+from torch import nn
+input_size = (3, 32, 32)
+def build():
+    net = nn.Sequential()
+    net.add_module({EVIL!r}, nn.Conv2d(3, 8, 3))
+    net.add_module("pool", nn.AdaptiveAvgPool2d(1))
+    net.add_module("flat", nn.Flatten())
+    net.add_module("fc", nn.Linear(8, 10))
+    return net
+'''
+
+
+def _result(model, batch, status, median=None, **kw):
+    lat = Latency(median, median * 1.1, median * 1.2, 0.1, median, median * 0.9, 20) if median else None
+    env = {"torch": "2.x", "cpu_threads": 2, "platform": "Linux-test", "date": "2026-01-01"}
+    return BenchResult(model=model, batch_size=batch, status=status, device="cpu", device_name="Test CPU",
+                       dtype="float32", latency_ms=lat, throughput_ips=batch / median * 1e3 if median else None,
+                       peak_memory_bytes=10_000_000 * batch if median else None, env=env, **kw)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("report")
+    (d / "evil.py").write_text(USER_MODEL)
+    results = [_result("alexnet", 1, "ok", 5.0), _result("alexnet", 4, "ok", 15.0),
+               _result("resnet18", 1, "ok", 12.0), _result("resnet18", 4, "oom"),
+               _result("resnet18", 2, "invalid", 0.001), _result("alexnet", 8, "error", error="RuntimeError: x")]
+    (d / "bench.jsonl").write_text("".join(r.to_json() + "\n" for r in results))
+    return d
+
+
+@pytest.fixture(scope="module")
+def html(workdir):
+    data = collect(["alexnet", "resnet18", f"{workdir / 'evil.py'}:build"], [str(workdir / "bench.jsonl")])
+    return render_html(data)
+
+
+def test_default_models_are_the_zoo_without_lenet():
+    names = default_models()
+    assert "lenet5" not in names and {"alexnet", "vgg16", "resnet50", "xception", "se_resnet50"} <= set(names)
+
+
+def test_summary_has_analyzer_figures_and_published_accuracy(html):
+    summary = html[html.index('id="summary"'):html.index("</table>", html.index('id="summary"'))]
+    assert "alexnet" in summary and "56.52" in summary and "AlexNet_Weights.IMAGENET1K_V1" in summary
+    assert "724M" in summary  # the analyzer's MACs for AlexNet at 227x227
+    assert "evil.py:build" in summary and "no published ImageNet figure" in summary
+    assert "Latency, batch 1 (ms)" in summary and '<td class="num">5</td>' in summary
+
+
+def test_every_chart_is_inlined(html):
+    from cnnprofile.charts import CHARTS
+
+    for name in CHARTS:
+        start = html.index(f'id="chart-{name}"')
+        figure = html[start:html.index("</figure>", start)]
+        assert "<svg" in figure and "<path" in figure, name
+    assert "<?xml" not in html and "DOCTYPE svg" not in html
+
+
+def test_names_are_escaped_everywhere(html):
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+
+
+def test_self_contained(html):
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and not re.search(r"url\((?!#)", html)  # only references within the file
+
+
+def test_invalid_cells_are_listed_not_presented(html):
+    bench = html[html.index('id="bench"'):html.index("</table>", html.index('id="bench"'))]
+    assert "invalid" not in bench and "oom" in bench and "RuntimeError: x" in bench
+    assert "Left out as invalid" in html and "resnet18 at batch 2" in html
+
+
+def test_conventions_environment_and_layer_tables(html):
+    assert "multiply-accumulates" in html and "Test CPU" in html and "Linux-test" in html
+    assert html.count('<details class="layers">') == 3
+    assert "CONV11-96" in html and "FC-1000" in html  # lecture labels, as `cnnprofile table` prints them
+
+
+def test_report_command_writes_the_default_path(workdir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    res = CliRunner().invoke(cli, ["report", "alexnet"])
+    assert res.exit_code == 0, res.output
+    assert (workdir / "reports" / "zoo.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_shell_expanded_bench_glob_is_taken_back(workdir):
+    out = workdir / "mine.html"
+    res = CliRunner().invoke(cli, ["report", "alexnet", "--bench", str(workdir / "bench.jsonl"),
+                                   str(workdir / "bench.jsonl"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "12 benchmark results" in res.output  # the same file twice: both taken as results, not models
+
+
+def _one_line_error(res, pattern):
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and re.search(pattern, lines[0]), res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["report", "alexnett"], "unknown model 'alexnett'"),
+    (["report", "alexnet", "--bench", "nope/*.jsonl"], "no benchmark result file matches"),
+    (["report", "alexnet", "--bench", "missing.jsonl"], "cannot read benchmark results"),
+    (["report", "alexnet", "--bench", "{bad}"], r"bad\.jsonl:1: not a benchmark result"),
+    (["report", "alexnet", "-o", "{file}/x.html"], "cannot write"),
+    (["report", "alexnet", "-o", "out.txt"], r"must end in \.html"),
+    (["chart", "pie", "alexnet", "-o", "a.svg"], "unknown chart kind 'pie'"),
+    (["chart", "accuracy-vs-ops", "alexnet", "-o", "a.pdf"], r"must end in \.svg or \.png"),
+    (["chart", "latency-vs-batch", "alexnet", "-o", "a.svg"], "needs benchmark results"),
+])
+def test_errors_are_one_line_and_exit_2(workdir, monkeypatch, args, pattern):
+    monkeypatch.chdir(workdir)
+    (workdir / "bad.jsonl").write_text(json.dumps({"schema": 1, "model": "x"}) + "\n")
+    (workdir / "afile").write_text("")
+    args = [a.format(bad=workdir / "bad.jsonl", file=workdir / "afile") for a in args]
+    _one_line_error(CliRunner().invoke(cli, args), pattern)
+
+
+def test_a_failed_run_leaves_the_previous_report_intact(workdir):
+    out = workdir / "keep.html"
+    out.write_text("previous report")
+    res = CliRunner().invoke(cli, ["report", "alexnet", "nosuchmodel", "-o", str(out)])
+    assert res.exit_code == 2 and out.read_text() == "previous report"
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_chart_command_writes_svg_and_png(workdir):
+    for ext in ("svg", "png"):
+        out = workdir / f"ops.{ext}"
+        res = CliRunner().invoke(cli, ["chart", "accuracy-vs-ops", "alexnet", "resnet18", "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        assert out.stat().st_size > 1000
+    assert "resnet18" in (workdir / "ops.svg").read_text()
+    res = CliRunner().invoke(cli, ["chart", "memory-vs-batch", "alexnet", "resnet18",
+                                   "--bench", str(workdir / "bench.jsonl"), "-o", str(workdir / "mem.svg")])
+    assert res.exit_code == 0, res.output
