@@ -106,6 +106,19 @@ def test_documented_differences():
     assert fv.totals.params == meta.totals.params == sum(p.numel() for p in model.parameters())
 
 
+def test_attention_products_are_uncounted_by_fvcore():
+    class Attention(nn.Module):
+        def forward(self, x):  # (N, C, H, W) -> one head over H*W tokens of width C
+            t = x.flatten(2).transpose(1, 2)
+            return nn.functional.scaled_dot_product_attention(t, t, t)
+
+    shape, tokens, width = (1, 8, 4, 4), 16, 8
+    meta = cnnprofile.profile(Attention(), shape)
+    fv = fvcore_engine.profile_model_fvcore(Attention(), shape)
+    assert meta.totals.macs == tokens * tokens * (width + width) and fv.totals.macs == 0
+    assert [u.op for u in fv.uncounted_ops] == ["aten.scaled_dot_product_attention"]
+
+
 def test_batch_scales_linearly_and_matches_the_meta_engine():
     fv = cnnprofile.profile(f"{TINY}:build", batch=4, engine="fvcore", dtype="float16")
     meta = cnnprofile.profile(f"{TINY}:build", batch=4, dtype="float16")
