@@ -111,7 +111,8 @@ def _record_calls(model: nn.Module, run):
     def post(module, args, out):
         call = stack.pop()
         first = out[0] if isinstance(out, (tuple, list)) and out else out
-        call.output_shape = tuple(first.shape) if isinstance(first, torch.Tensor) else ()
+        # under the JIT tracer sizes can be 0-d tensors
+        call.output_shape = tuple(int(d) for d in first.shape) if isinstance(first, torch.Tensor) else ()
         order.append(call)
 
     handles = [h for m in model.modules() for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))]
