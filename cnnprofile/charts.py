@@ -247,10 +247,13 @@ def accuracy_vs_ops(points: Sequence[ModelPoint], ops: str = "macs"):
     _footnote(fig, f"Batch 1, each model at its native input size ({', '.join(f'{r}x{r}' for r in res)}). "
               + _missing(points))
     _place_labels(ax, xs, ys, [p.name for p in shown], [math.sqrt(area(p.params) / math.pi) for p in shown])
+    sizes = size_legend_values([p.params for p in shown])
     handles = [ax.scatter([], [], s=area(v), c="#dddddd", edgecolors="black", linewidths=0.6,
-                          label=f"{_round_count(v)} parameters") for v in size_legend_values([p.params for p in shown])]
-    ax.legend(handles=handles, loc="lower right", labelspacing=3.3, borderpad=1.6, handletextpad=1.8,
-              title="Bubble area", fontsize=8.5, framealpha=0.9)
+                          label=f"{_round_count(v)} parameters") for v in sizes]
+    # Legend spacing is in font sizes; leave room for the largest reference bubble so none spills out.
+    span = 2 * math.sqrt(area(max(sizes)) / math.pi) / 8.5
+    ax.legend(handles=handles, loc="lower right", labelspacing=max(1.0, span * 0.6), borderpad=max(1.0, span * 0.5),
+              handletextpad=max(1.0, span * 0.3), title="Bubble area", fontsize=8.5, framealpha=0.9)
     return fig
 
 
@@ -304,6 +307,8 @@ def ops_vs_params(points: Sequence[ModelPoint], ops: str = "macs"):
     ax.set_title("Operations vs parameters")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_ticks(ax.xaxis)
+    _plain_ticks(ax.yaxis)
     ax.set_xlabel("Parameters (M)")
     ax.set_ylabel(OPS_LABEL[ops])
     colors = _colors(p.family for p in points)
@@ -331,16 +336,34 @@ def _empty(title, why):
     return fig
 
 
-def _per_batch(cells, attr, title, ylabel, scale=1.0, log_y=False):
+def _plain_ticks(axis, decades: bool = True) -> None:
+    """Tick labels as plain numbers (8, 0.5, 2000), not 2^3 or 5x10^-1: read at a glance on a slide.
+
+    ``decades``: a log axis gets ticks at 1, 2 and 5 of each decade, so even a narrow range is labelled.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if decades:
+        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _per_batch(cells, attr, title, ylabel, scale=1.0):
     import matplotlib
 
     fig, ax = _figure()
     ax.set_title(title)
     ax.set_xlabel("Batch size")
     ax.set_ylabel(ylabel)
+    values = [getattr(c, attr) * scale for c in cells if getattr(c, attr) is not None]
+    log_y = bool(values) and min(values) > 0 and max(values) / min(values) > 20  # log only for wide ranges
     ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted({c.batch for c in cells}))
+    _plain_ticks(ax.xaxis, decades=False)
     if log_y:
         ax.set_yscale("log")
+        _plain_ticks(ax.yaxis)
     groups = series(cells)
     colors = _colors(groups)
     any_oom = any_noisy = False
@@ -359,23 +382,27 @@ def _per_batch(cells, attr, title, ylabel, scale=1.0, log_y=False):
                    transform=top, zorder=4, clip_on=False)
     if any_oom:
         ax.text(0.01, 0.96, "x = out of memory", transform=ax.transAxes, fontsize=8, va="center")
-    ax.set_ylim(top=ax.get_ylim()[1] * (1.6 if log_y else 1.12))
+    if not log_y:
+        ax.set_ylim(0, (max(values) if values else 1) * 1.15)
+    else:
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.6)
     ax.legend(fontsize=8, loc="best")
     _footnote(fig, "Circled points: timings flagged noisy (wide spread)." if any_noisy else "")
     return fig
 
 
 def latency_vs_batch(cells: Sequence[BenchCell]):
-    return _per_batch(cells, "latency_ms", "Latency vs batch size", "Median latency per batch (ms)", log_y=True)
+    return _per_batch(cells, "latency_ms", "Latency vs batch size", "Median latency per batch (ms)")
 
 
 def throughput_vs_batch(cells: Sequence[BenchCell]):
-    return _per_batch(cells, "throughput", "Throughput vs batch size", "Throughput (images/s)", log_y=True)
+    return _per_batch(cells, "throughput", "Throughput vs batch size", "Throughput (images/s)")
 
 
 def memory_vs_batch(cells: Sequence[BenchCell]):
-    return _per_batch(cells, "peak_memory", "Peak memory vs batch size", "Peak memory (GB)", scale=1e-9,
-                      log_y=True)
+    peak = max((c.peak_memory for c in cells if c.peak_memory), default=0)
+    unit, scale = ("GB", 1e-9) if peak >= 1e9 else ("MB", 1e-6)
+    return _per_batch(cells, "peak_memory", "Peak memory vs batch size", f"Peak memory ({unit})", scale=scale)
 
 
 def ops_vs_latency(cells: Sequence[BenchCell], ops: str = "macs"):
@@ -412,6 +439,7 @@ def accuracy_vs_throughput(points: Sequence[ModelPoint], cells: Sequence[BenchCe
     fig, ax = _figure()
     ax.set_title("Top-1 accuracy vs best throughput")
     ax.set_xscale("log")
+    _plain_ticks(ax.xaxis)
     ax.set_xlabel("Best throughput over the batch sizes tried (images/s)")
     ax.set_ylabel("Top-1 accuracy, ImageNet val (%)")
     colors = _colors(p.family for p in shown)

@@ -43,6 +43,7 @@ class ReportData:
     results: tuple  # every BenchResult read, invalid ones included (they are listed, never charted)
     cells: tuple  # charts.BenchCell: the drawable ones
     ops: str  # "macs" or "flops" on the operations axes
+    default_zoo: bool = False  # no models named: the lecture's zoo
 
 
 def bench_files(patterns: Iterable[str]) -> list:
@@ -89,7 +90,7 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     macs = {m.name: m.profile.totals.macs for m in models}  # the analyzer's figures win over the files'
     default_title = "The lecture's CNN zoo" if not specs else "CNN profile report"
     return ReportData(title=title or default_title, models=tuple(models), results=results,
-                      cells=bench_cells(results, macs), ops=ops)
+                      cells=bench_cells(results, macs), ops=ops, default_zoo=not specs)
 
 
 def charts_svg(data: ReportData) -> list:
@@ -192,7 +193,7 @@ def render_html(data: ReportData) -> str:
         conventions=conventions, environments=_environments(data), bench_rows=_bench_rows(data),
         invalid=[f"{r.model} at batch {r.batch_size}" for r in data.results if r.status == "invalid"],
         layer_tables=_layer_tables(data), ops=data.ops,
-        left_out=[n for n in LEFT_OUT_BY_DEFAULT if n not in {m.name for m in data.models}])
+        left_out=list(LEFT_OUT_BY_DEFAULT) if data.default_zoo else [])
 
 
 def write_report(html: str, path: str) -> str:

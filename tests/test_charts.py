@@ -122,7 +122,8 @@ def test_memory_chart_marks_out_of_memory_cells():
     ax = fig.axes[0]
     crosses = [c for c in ax.collections if len(c.get_offsets()) and c.get_offsets()[0][1] == 0.96]
     assert len(crosses) == 1 and tuple(crosses[0].get_offsets()[0]) == (8, 0.96)
-    assert "x = out of memory" in texts(fig) and "GB" in ax.get_ylabel()
+    assert "x = out of memory" in texts(fig) and "(MB)" in ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "8"]
 
 
 def test_ops_vs_latency_fits_a_line_at_the_common_batch():

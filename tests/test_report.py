@@ -154,3 +154,7 @@ def test_chart_command_writes_svg_and_png(workdir):
     res = CliRunner().invoke(cli, ["chart", "memory-vs-batch", "alexnet", "resnet18",
                                    "--bench", str(workdir / "bench.jsonl"), "-o", str(workdir / "mem.svg")])
     assert res.exit_code == 0, res.output
+
+
+def test_a_named_model_list_does_not_claim_to_be_the_zoo(html):
+    assert "Left out of the default zoo report" not in html and "CNN profile report" in html
