@@ -126,6 +126,8 @@ def test_batch_scales_linearly_and_matches_the_meta_engine():
     assert fv.input_shape == (4, 3, 32, 32) and fv.totals.macs == meta.totals.macs == 4 * one.totals.macs
     assert fv.totals.activation_bytes == 2 * fv.totals.activation_elems == 8 * one.totals.activation_elems
     assert by_name(fv, "macs") == by_name(meta, "macs")
+    assert all(type(d) is int for r in fv.layers for d in r.output_shape)  # plain records, JSON-ready
+    assert [r.output_shape for r in fv.layers if r.name == "fc"] == [(4, 10)]
 
 
 def test_fvcore_warnings_and_logs_are_not_shown():
