@@ -167,8 +167,21 @@ def _footnote(fig, text: str) -> None:
         fig.text(0.01, 0.01, text, fontsize=8, color="#555555", ha="left", va="bottom", wrap=True)
 
 
+CROWD = 30  # above this many points, a label with no clear spot is left out rather than drawn over others
+
+
+def short_names(names: Sequence[str]) -> list:
+    """Labels without the ``torchvision:`` prefix wherever that leaves them unambiguous."""
+    shorts = [n.split(":", 1)[1] if n.startswith("torchvision:") else n for n in names]
+    return [s if shorts.count(s) == 1 else n for n, s in zip(names, shorts)]
+
+
 def _place_labels(ax, xs, ys, names, radii) -> None:
-    """Label every point, trying spots around it until the label overlaps no other label or point."""
+    """Label every point, trying spots around it until the label overlaps no other label or point.
+
+    With more than ``CROWD`` points, a label that finds no clear spot is left out (the caller says so).
+    """
+    names = short_names(names)
     import matplotlib
 
     with matplotlib.rc_context(STYLE):
@@ -201,6 +214,8 @@ def _place_labels(ax, xs, ys, names, radii) -> None:
                     chosen = box
                     break
                 label.remove()
+            if chosen is None and len(xs) > CROWD:
+                continue
             if chosen is None:  # nowhere clear: keep the first spot rather than lose the name
                 dx, dy, ha, va = spots[0]
                 chosen = ax.annotate(names[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points",
@@ -242,10 +257,16 @@ def accuracy_vs_ops(points: Sequence[ModelPoint], ops: str = "macs"):
     ax.scatter(xs, ys, s=[area(p.params) for p in shown], c=[colors[p.family] for p in shown], alpha=0.45,
                edgecolors="black", linewidths=0.6, zorder=3)
     ax.scatter(xs, ys, s=6, c="black", zorder=4)
-    _pad_limits(ax, xs, ys, pad=0.14)
+    wide = min(xs) > 0 and max(xs) / min(xs) > 30  # e.g. MobileNets next to ViT-H: log scale, or one clump
+    if wide:
+        ax.set_xscale("log")
+        _plain_ticks(ax.xaxis)
+    _pad_limits(ax, xs, ys, log_x=wide, pad=0.14)
     res = sorted({p.resolution for p in shown})
+    crowded = " Where points crowd, some labels are left out; the summary table lists every model." \
+        if len(shown) > CROWD else ""
     _footnote(fig, f"Batch 1, each model at its native input size ({', '.join(f'{r}x{r}' for r in res)}). "
-              + _missing(points))
+              + _missing(points) + crowded)
     _place_labels(ax, xs, ys, [p.name for p in shown], [math.sqrt(area(p.params) / math.pi) for p in shown])
     sizes = size_legend_values([p.params for p in shown])
     handles = [ax.scatter([], [], s=area(v), c="#dddddd", edgecolors="black", linewidths=0.6,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Iterable, Optional, Sequence
@@ -83,7 +84,8 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
         seen.add(source.name)
         prof = _profile(source)
         acc = published_accuracy(source)
-        family = source.meta.get("family") or source.origin
+        # Zoo models carry their family; others are grouped by the letters their name starts with.
+        family = source.meta.get("family") or re.match(r"[A-Za-z]*", source.name.split(":")[-1]).group()
         models.append(ReportModel(name=source.name, origin=source.origin, profile=prof, accuracy=acc,
                                   point=model_point(prof, acc, family)))
     results = tuple(read_results(bench_files(bench))) if bench else ()

@@ -176,3 +176,14 @@ def test_empty_accuracy_still_draws():
     fig = charts.accuracy_bars([POINTS[-1]])
     assert any("no model with a published accuracy" in t for t in texts(fig))
     assert math.isfinite(fig.get_figheight())
+
+
+def test_short_names_drop_the_torchvision_prefix_only_when_unambiguous():
+    assert charts.short_names(["torchvision:vgg16", "resnet50", "torchvision:resnet50"]) == \
+        ["vgg16", "resnet50", "torchvision:resnet50"]
+
+
+def test_a_wide_range_of_operations_gets_a_log_axis():
+    tiny = ModelPoint("tiny", "f", 224, 1_000_000, 50_000_000, 1, 1, 60.0)
+    assert charts.accuracy_vs_ops([tiny] + POINTS).axes[0].get_xscale() == "log"
+    assert charts.accuracy_vs_ops(POINTS).axes[0].get_xscale() == "linear"
