@@ -59,21 +59,21 @@ class _Row:
         self.params = self.bias_params = self.param_bytes = 0
 
 
-def _claim_params(row: _Row, claimed: set, dtype: torch.dtype) -> None:
-    for pname, p in row.call.module.named_parameters(recurse=False):
-        if id(p) in claimed:
-            continue
-        claimed.add(id(p))
-        row.params += p.numel()
-        row.bias_params += p.numel() if pname.endswith("bias") else 0
-        row.param_bytes += p.numel() * (torch.empty((), dtype=dtype).element_size() if p.is_floating_point()
-                                        else p.element_size())
+def _claim(row: _Row, ev: OpEvent, params: dict, claimed: set) -> None:
+    """Parameters belong to the row of the first op that reads them (Swin and ViT pass a child's weight
+    to a function in the parent's forward: the child never runs, but its weight is used)."""
+    for pid in ev.params_read:
+        if pid not in claimed:
+            claimed.add(pid)
+            name, numel, nbytes = params[pid]
+            row.params += numel
+            row.bias_params += numel if name.endswith("bias") else 0
+            row.param_bytes += nbytes
 
 
-def _rows_from_trace(tr, dtype) -> list:
+def _rows_from_trace(tr, params: dict) -> list:
     rows: list[_Row] = []
     leaf_rows: dict[int, _Row] = {}
-    has_row: set = set()
     claimed: set = set()
     segment: Optional[_Row] = None
     for ev in tr.events:
@@ -83,29 +83,20 @@ def _rows_from_trace(tr, dtype) -> list:
             if call.children == 0:
                 kind, label = classify(call.module)
                 row = leaf_rows[call.id] = _Row(call, kind, label, type(call.module).__name__, False)
-                _claim_params(row, claimed, dtype)
                 rows.append(row)
-                has_row.add(call.id)
         elif isinstance(ev, OpEvent):
             call = tr.calls[ev.call]
             if call.children == 0:
-                leaf_rows[call.id].ops.append(ev)
-                continue
-            if segment is None or segment.call is not call:
-                segment = _Row(call, "functional", "", "", True)
-                _claim_params(segment, claimed, dtype)
-                rows.append(segment)
-                has_row.add(call.id)
-            segment.ops.append(ev)
+                row = leaf_rows[call.id]
+            else:
+                if segment is None or segment.call is not call:
+                    segment = _Row(call, "functional", "", "", True)
+                    rows.append(segment)
+                row = segment
+            row.ops.append(ev)
+            _claim(row, ev, params, claimed)
         elif isinstance(ev, CallEnd):
             segment = None
-            call = tr.calls[ev.call]
-            if call.id not in has_row and any(id(p) not in claimed for p in call.module.parameters(recurse=False)):
-                # A parent whose own parameters are used by no op of its own still owns them: show them.
-                row = _Row(call, "other", type(call.module).__name__, type(call.module).__name__, False)
-                _claim_params(row, claimed, dtype)
-                rows.append(row)
-                has_row.add(call.id)
     for row in rows:
         if row.segment:
             ops = list(dict.fromkeys(e.op for e in row.ops))
@@ -145,11 +136,16 @@ def _uncounted(tr, rows: list) -> tuple:
                  for op, where in found.items())
 
 
-def _meta_state(model: nn.Module, dtype: torch.dtype) -> dict:
-    state = {}
-    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
-        state[name] = torch.empty(t.shape, dtype=dtype if t.is_floating_point() else t.dtype, device="meta")
-    return state
+def _meta_state(model: nn.Module, dtype: torch.dtype) -> tuple:
+    """Meta stand-ins for parameters and buffers, and {id: (name, numel, bytes)} of the parameter ones."""
+    state, params = {}, {}
+    for kind, named in (("param", model.named_parameters()), ("buffer", model.named_buffers())):
+        for name, t in named:
+            meta = torch.empty(t.shape, dtype=dtype if t.is_floating_point() else t.dtype, device="meta")
+            state[name] = meta
+            if kind == "param":
+                params[id(meta)] = (name, meta.numel(), meta.numel() * meta.element_size())
+    return state, params
 
 
 def profile_module(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.float32,
@@ -159,9 +155,9 @@ def profile_module(model: nn.Module, input_shape: tuple, dtype: torch.dtype = to
     modes = {m: m.training for m in model.modules()}
     model.eval()
     x = torch.empty(input_shape, dtype=dtype, device="meta")
-    state = _meta_state(model, dtype)
+    state, params = _meta_state(model, dtype)
     try:
-        tr = trace(model, lambda: torch.func.functional_call(model, state, (x,)))
+        tr = trace(model, lambda: torch.func.functional_call(model, state, (x,)), frozenset(params))
     except ModelRaised as raised:
         where = (f"layer '{raised.call.name or '(model)'}' ({type(raised.call.module).__name__}) failed"
                  if raised.call is not None else "the forward pass failed")
@@ -172,13 +168,12 @@ def profile_module(model: nn.Module, input_shape: tuple, dtype: torch.dtype = to
         for m, mode in modes.items():
             m.train(mode)
 
-    rows = _rows_from_trace(tr, dtype)
+    rows = _rows_from_trace(tr, params)
     x_bytes = x.numel() * x.element_size()
     layers = [LayerRecord(name="input", type="Input", kind="input", label="INPUT", depth=0, call_path=(),
                           output_shape=tuple(input_shape), params=0, bias_params=0, macs=0, flops=0,
                           activation_elems=x.numel(), activation_bytes=x_bytes)]
     layers += [_record(tr, r) for r in rows]
-    all_params = {id(p): p.numel() for p in model.parameters()}
     used = sum(r.params for r in rows)
     totals = Totals(params=used, bias_params=sum(r.bias_params for r in rows),
                     param_bytes=sum(r.param_bytes for r in rows), macs=sum(r.macs for r in layers),
@@ -189,7 +184,7 @@ def profile_module(model: nn.Module, input_shape: tuple, dtype: torch.dtype = to
     return Profile(model=name, input_shape=tuple(input_shape), dtype=dtype_name(dtype),
                    element_size=x.element_size(), engine="meta",
                    layers=tuple(layers), totals=totals, calls=calls, uncounted_ops=_uncounted(tr, rows),
-                   unused_params=sum(all_params.values()) - used)
+                   unused_params=sum(numel for _, numel, _ in params.values()) - used)
 
 
 def profile(model: Union[str, nn.Module], input_size=None, *, batch: Optional[int] = None,

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from .formulas import Cost, _first_tensor, cost_of
 
@@ -35,6 +36,7 @@ class OpEvent:
     activation_elems: int
     activation_bytes: int
     output_shape: tuple
+    params_read: tuple = ()  # ids of the parameter tensors among the op's inputs
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Trace:
     calls: list = field(default_factory=list)
     events: list = field(default_factory=list)  # CallStart, OpEvent and CallEnd in execution order
     stack: list = field(default_factory=list)
+    param_ids: frozenset = frozenset()  # ids of the tensors standing for the model's parameters
 
 
 def _shape(value: Any) -> tuple:
@@ -79,10 +82,12 @@ class _OpRecorder(TorchDispatchMode):
             name = str(func.overloadpacket)
             first = _first_tensor(out)
             elems = first.numel() if first is not None and _allocates(func) else 0
+            ids = self.trace.param_ids
+            read = tuple(id(a) for a in tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor) and id(a) in ids)
             self.trace.events.append(OpEvent(
                 call=self.trace.stack[-1], op=name, cost=cost_of(name, args, kwargs, out),
                 activation_elems=elems, activation_bytes=elems * first.element_size() if elems else 0,
-                output_shape=tuple(first.shape) if first is not None else ()))
+                output_shape=tuple(first.shape) if first is not None else (), params_read=read))
         return out
 
 
@@ -95,9 +100,13 @@ class ModelRaised(Exception):
         self.error = error
 
 
-def trace(model: nn.Module, run) -> Trace:
-    """Run ``run()`` (which calls ``model``) with hooks and the op recorder installed."""
-    tr = Trace()
+def trace(model: nn.Module, run, params: frozenset = frozenset()) -> Trace:
+    """Run ``run()`` (which calls ``model``) with hooks and the op recorder installed.
+
+    ``params`` are the ids of the parameter tensors the forward pass will read; each op records which of them
+    it reads, so parameters can be attributed to where they are used, not to the module that owns them.
+    """
+    tr = Trace(param_ids=params)
     names = {}
     for qualname, module in model.named_modules(remove_duplicate=True):
         names[id(module)] = qualname

@@ -160,3 +160,18 @@ def test_dataframe_has_the_layer_columns_and_adds_up():
     assert len(df) == len(p.layers)
     assert int(df["macs"].sum()) == p.totals.macs and int(df["params"].sum()) == p.totals.params
     assert df.loc[0, "name"] == "input" and df.loc[0, "output_shape"] == (1, 3, 224, 224)
+
+
+def test_a_childs_weight_used_by_the_parent_counts_where_it_is_read():
+    class Borrow(nn.Module):  # like nn.MultiheadAttention handing out_proj.weight to a function
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return F.linear(x.flatten(1), self.proj.weight, self.proj.bias)
+
+    p = cnnprofile.profile(Borrow(), (2, 4, 1, 1))
+    assert p.totals.params == 15 and p.unused_params == 0
+    (row,) = [r for r in p.layers if r.params]
+    assert row.name == "(model)" and row.macs == 2 * 4 * 3

@@ -20,21 +20,12 @@ def _params_of(source, predicate):
                for p in m.parameters(recurse=False))
 
 
-def _attention_linears(name, m):
-    return type(m).__name__.endswith("Linear") and (name.endswith(".qkv") or name.endswith(".proj"))
-
-
-# Parameters that exist and are published but that no module call of the eval forward pass uses, so
-# ``totals.params`` leaves them out and ``unused_params`` reports them (the sum always equals num_params).
+# Parameters that are published but that the eval forward pass never reads, so ``totals.params`` leaves them
+# out and ``unused_params`` reports them (the sum always equals num_params). Parameters a parent passes to a
+# function (Swin's qkv/proj weights, ViT's out_proj in F.multi_head_attention_forward) are read, so they count.
 PARAM_EXCEPTIONS = {
     "inception_v3": ("the auxiliary classifier (AuxLogits) is part of the published weights but runs only in "
                      "training", lambda name, m: name == "AuxLogits" or name.startswith("AuxLogits.")),
-    **{f"swin_{v}": ("the attention's qkv and proj nn.Linear weights are passed to a functional "
-                     "shifted_window_attention; the nn.Linear modules themselves are never called",
-                     _attention_linears) for v in ("t", "s", "b", "v2_t", "v2_s", "v2_b")},
-    **{f"vit_{v}": ("nn.MultiheadAttention hands out_proj's weights to F.multi_head_attention_forward; the "
-                    "out_proj module is never called", lambda name, m: name.endswith("self_attention.out_proj"))
-       for v in ("b_16", "b_32", "l_16", "l_32", "h_14")},
 }
 
 # torchvision publishes _ops with three decimals (GMACs): for the smallest models the rounding alone
