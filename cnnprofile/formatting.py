@@ -72,14 +72,14 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
     size = profile.element_size
     lines = [
         f"Activations: {num(t.activation_elems)} x {size} bytes ({profile.dtype}) = {human_bytes(t.activation_bytes)}"
-        f"  [batch {profile.input_shape[0]}, input included]",
+        f"  [batch {profile.input_shape[0]}]",
         f"Parameters:  {num(t.params)} x {size} bytes = {human_bytes(t.param_bytes)}"
         + ("  [biases included]" if t.bias_params else ""),
         f"MACs: {num(t.macs)}   FLOPs: {num(t.flops)}",
     ]
     if profile.unused_params:
-        lines.append(f"Not in this profile: {num(profile.unused_params)} parameters of modules that never ran "
-                     "in the forward pass (e.g. auxiliary classifiers in eval mode)")
+        lines.append(f"Not in this profile: {num(profile.unused_params)} parameters that no op of the forward "
+                     "pass reads (e.g. auxiliary classifiers in eval mode)")
     if profile.uncounted_ops:
         lines.append("Uncounted ops (no formula; their MACs/FLOPs are unknown, not zero): "
                      + ", ".join(f"{u.op} x{u.count}" for u in profile.uncounted_ops))

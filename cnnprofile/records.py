@@ -82,7 +82,7 @@ class Profile:
     totals: Totals
     calls: tuple = ()  # of CallRecord
     uncounted_ops: tuple = ()  # of UncountedOp
-    unused_params: int = 0  # parameters of modules that never ran (e.g. GoogLeNet's auxiliary classifiers in eval)
+    unused_params: int = 0  # parameters no op reads (e.g. GoogLeNet's auxiliary classifiers in eval)
     conventions: Conventions = field(default_factory=Conventions)
 
     def to_dict(self) -> dict:

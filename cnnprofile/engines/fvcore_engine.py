@@ -30,8 +30,10 @@ Systematic differences from the meta engine (asserted in ``tests/test_fvcore_eng
 - Activation memory: fvcore counts only the output elements of convolutions and matrix products (conv,
   addmm, linear, matmul, bmm, einsum); the meta engine counts every tensor created, the input included.
   So the input row is 0 here.
-- Parameters: the same tensors (biases and affine weights included, buffers excluded), shared ones once;
-  parameters of modules that never ran are reported as unused, as by the meta engine.
+- Parameters: the same tensors (biases and affine weights included, buffers excluded), shared ones once.
+  This engine gives each parameter to the module that owns it and reports those of modules that never ran
+  as unused; the meta engine gives a parameter to the first op that reads it, so a child's weight read in
+  its parent's forward (Swin's qkv/proj, ViT's out_proj) counts there and is "unused" here.
 """
 from __future__ import annotations
 
