@@ -11,11 +11,11 @@ from typing import Optional, Union
 import torch
 from torch import nn
 
-from .errors import CnnprofileError, TraceError
+from .errors import TraceError
 from .formulas import Cost
-from .inputs import dtype_name, parse_dtype, resolve_input_shape
+from .inputs import dtype_name, parse_dtype
 from .records import CallRecord, LayerRecord, Profile, Totals, UncountedOp
-from .sources import input_shape_for, resolve_model
+from .sources import ModelSource, module_and_shape
 from .tracer import CallEnd, CallStart, ModelRaised, OpEvent, trace
 
 _POOLS = (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, nn.modules.pooling._AdaptiveAvgPoolNd,
@@ -187,11 +187,11 @@ def profile_module(model: nn.Module, input_shape: tuple, dtype: torch.dtype = to
                    unused_params=sum(numel for _, numel, _ in params.values()) - used)
 
 
-def profile(model: Union[str, nn.Module], input_size=None, *, batch: Optional[int] = None,
+def profile(model: Union[str, ModelSource, nn.Module], input_size=None, *, batch: Optional[int] = None,
             dtype: Union[str, torch.dtype] = "float32", kwargs: Optional[dict] = None,
             engine: str = "meta") -> Profile:
     """Profile a model by name or spec (``"resnet50"``, ``"torchvision:resnet50"``, ``"file.py:build"``; see
-    ``cnnprofile.sources``) or any ``nn.Module``.
+    ``cnnprofile.sources``), a resolved ``ModelSource`` or any ``nn.Module``.
 
     ``input_size`` is (N, C, H, W), (C, H, W) or a string such as ``"1x3x224x224"``; a named model defaults to
     its native size. ``batch`` overrides N. ``kwargs`` go to the model's builder. ``engine="fvcore"`` counts
@@ -202,17 +202,8 @@ def profile(model: Union[str, nn.Module], input_size=None, *, batch: Optional[in
         from .engines import profile_with
 
         return profile_with(engine, model, input_size, batch=batch, dtype=dtype, kwargs=kwargs)
-    if isinstance(model, str):
-        source = resolve_model(model, kwargs)
-        shape = input_shape_for(source, input_size, batch)
-        with torch.device("meta"):
-            module = source.build()
-        return profile_module(module, shape, dtype, name=source.name)
-    if not isinstance(model, nn.Module):
-        raise CnnprofileError(f"expected a model name or an nn.Module, got {type(model).__name__}")
-    if input_size is None:
-        raise CnnprofileError("input_size is required when profiling an nn.Module")
-    return profile_module(model, resolve_input_shape((), input_size, batch), dtype)
+    module, shape, name = module_and_shape(model, input_size, batch, kwargs, device="meta")
+    return profile_module(module, shape, dtype, name=name)
 
 
 __all__ = ["profile", "profile_module", "classify", "Cost"]

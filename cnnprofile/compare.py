@@ -57,7 +57,7 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
             engine: str = "meta", kwargs: Optional[dict] = None, sort: Optional[str] = None) -> Comparison:
     """Profile every model of ``specs`` (names, ``torchvision:resnet*`` globs, ``file.py:factory``...)."""
     from .engines import profile_with
-    from .sources import input_shape_for, resolve_models
+    from .sources import resolve_models
 
     if sort is not None and sort not in SORT_KEYS:
         raise InputError(f"unknown sort key {sort!r}; choose one of {', '.join(SORT_KEYS)}")
@@ -66,8 +66,7 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
         raise InputError("no models to compare")
     rows, conventions = [], Conventions()
     for source in sources:
-        shape = input_shape_for(source, input_size, batch)
-        p = profile_with(engine, source.meta["spec"], shape, dtype=dtype, kwargs=kwargs)
+        p = profile_with(engine, source, input_size, batch=batch, dtype=dtype)
         acc = published_accuracy(source)
         t = p.totals
         rows.append(ComparisonRow(

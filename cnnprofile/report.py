@@ -59,14 +59,9 @@ def bench_files(patterns: Iterable[str]) -> list:
 
 
 def _profile(source):
-    import torch
+    from .analyzer import profile
 
-    from .analyzer import profile_module
-    from .sources import input_shape_for
-
-    with torch.device("meta"):
-        module = source.build()
-    return profile_module(module, input_shape_for(source), name=source.name)
+    return profile(source)
 
 
 def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "macs",

@@ -289,3 +289,23 @@ def input_shape_for(source: ModelSource, input_size=None, batch: Optional[int] =
         raise InputError(f"{source.name} does not declare its input size; pass --input NxCxHxW "
                          "(input_size= in Python) or define input_size = (C, H, W) in its module")
     return resolve_input_shape(source.input_size or (), input_size, batch)
+
+
+def module_and_shape(model, input_size=None, batch: Optional[int] = None, kwargs: Optional[dict] = None,
+                     device: str = "meta") -> tuple:
+    """(module, (N, C, H, W), name) for a spec string, a resolved ``ModelSource`` or a user's ``nn.Module``.
+
+    Specs and sources are built on ``device``; a user's module is used as it is (name None) and needs
+    ``input_size``. Every engine, ``compare`` and ``report`` go through here, so they resolve alike.
+    """
+    if isinstance(model, str):
+        model = resolve_model(model, kwargs)
+    if isinstance(model, ModelSource):
+        shape = input_shape_for(model, input_size, batch)
+        with torch.device(device):
+            return model.build(), shape, model.name
+    if not isinstance(model, nn.Module):
+        raise CnnprofileError(f"expected a model name or an nn.Module, got {type(model).__name__}")
+    if input_size is None:
+        raise CnnprofileError("input_size is required when profiling an nn.Module")
+    return model, resolve_input_shape((), input_size, batch), None

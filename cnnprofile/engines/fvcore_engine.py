@@ -48,10 +48,10 @@ import torch
 from torch import nn
 
 from ..analyzer import classify
-from ..errors import CnnprofileError, TraceError
+from ..errors import TraceError
 from ..inputs import dtype_name, parse_dtype
 from ..records import CallRecord, Conventions, LayerRecord, Profile, Totals, UncountedOp
-from ..sources import input_shape_for, resolve_model
+from ..sources import module_and_shape
 
 # fvcore's operator keys whose counts are multiply-adds ("conv" is its own name for aten::_convolution).
 MAC_KEYS = frozenset({"conv", "addmm", "linear", "mm", "matmul", "bmm", "einsum"})
@@ -234,17 +234,6 @@ def profile_model_fvcore(model: nn.Module, input_shape: tuple, dtype: torch.dtyp
 def profile_fvcore(model, input_size=None, *, batch: Optional[int] = None, dtype="float32",
                    kwargs: Optional[dict] = None) -> Profile:
     """``cnnprofile.profile(..., engine="fvcore")``: a model spec or an ``nn.Module``."""
-    from ..inputs import resolve_input_shape
-
     dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
-    if isinstance(model, str):
-        source = resolve_model(model, kwargs)
-        shape = input_shape_for(source, input_size, batch)
-        with torch.device("cpu"):
-            module = source.build()
-        return profile_model_fvcore(module, shape, dtype, name=source.name)
-    if not isinstance(model, nn.Module):
-        raise CnnprofileError(f"expected a model name or an nn.Module, got {type(model).__name__}")
-    if input_size is None:
-        raise CnnprofileError("input_size is required when profiling an nn.Module")
-    return profile_model_fvcore(model, resolve_input_shape((), input_size, batch), dtype)
+    module, shape, name = module_and_shape(model, input_size, batch, kwargs, device="cpu")
+    return profile_model_fvcore(module, shape, dtype, name=name)
