@@ -7,21 +7,22 @@ synchronizes when the intervals are read, so timing adds no host-device round tr
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from typing import Callable
 
 
-class Timer:
-    def reset(self) -> None:
-        raise NotImplementedError
+class Timer(ABC):
+    @abstractmethod
+    def reset(self) -> None: ...
 
-    def start(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> None: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> None: ...
 
-    def elapsed_ms(self) -> list:
-        raise NotImplementedError
+    @abstractmethod
+    def elapsed_ms(self) -> list: ...
 
 
 class WallClockTimer(Timer):

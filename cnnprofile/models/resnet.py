@@ -18,6 +18,7 @@ state dicts line up key for key.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from functools import partial
 from typing import Callable, Optional, Sequence
 
@@ -45,11 +46,11 @@ def projection(in_channels: int, out_channels: int, stride: int) -> Optional[nn.
     return nn.Sequential(*conv_bn(in_channels, out_channels, 1, stride))
 
 
-class ResidualBlock(nn.Module):
+class ResidualBlock(nn.Module, ABC):
     """relu(F(x) + shortcut(x)), equation (2) followed by the second nonlinearity; subclasses define F."""
 
-    def residual(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+    @abstractmethod
+    def residual(self, x: torch.Tensor) -> torch.Tensor: ...
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
