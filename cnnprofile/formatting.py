@@ -49,8 +49,10 @@ def _rows_table(rows, headers: list, markdown: bool, right_from: int = 3, right_
         parts = [str(c).rjust(w) if right[i] else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
         return ("| " + " | ".join(parts) + " |") if markdown else "  ".join(parts).rstrip()
 
-    sep = ("|" + "|".join(("-" * (w + 1) + ":") if right[i] else ("-" * (w + 2))
-                          for i, w in enumerate(widths)) + "|") if markdown else "  ".join("-" * w for w in widths).rstrip()
+    if markdown:
+        sep = "|" + "|".join(("-" * (w + 1) + ":") if right[i] else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"
+    else:
+        sep = "  ".join("-" * w for w in widths).rstrip()
     return "\n".join([line(headers), sep] + [line(r) for r in rows])
 
 

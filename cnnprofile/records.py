@@ -14,7 +14,8 @@ class Conventions:
     flops: str = ("FLOPs = 2 x MACs + 1 per bias addition + the per-element costs of other arithmetic ops "
                   "(elementwise, activation, pooling, normalisation, softmax) from the formula registry; "
                   "data movement (views, cat, copies, padding) costs 0")
-    params: str = "parameters include biases and normalisation affine weights; buffers (running statistics) are not parameters"
+    params: str = ("parameters include biases and normalisation affine weights; buffers (running statistics) "
+                   "are not parameters")
     memory: str = ("activation memory = every tensor an operator creates during one forward pass, the input "
                    "included, at the given batch size and dtype; views and in-place results allocate nothing. "
                    "It is the total written, not the peak alive. Parameter memory = parameters x element size")

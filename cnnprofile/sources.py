@@ -61,21 +61,22 @@ def _parameters_on_meta():
     For models whose constructors compute with tensors (RegNet derives its widths with ``torch.round(...)
     .tolist()``), which cannot run under ``torch.device("meta")``: at most one layer's weights exist at a time.
     """
-    register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
+    from torch.nn.modules.module import (register_module_buffer_registration_hook,
+                                         register_module_parameter_registration_hook)
 
-    def parameter(self, name, param):
-        register_parameter(self, name, param if param is None else
-                           nn.Parameter(param.to("meta"), requires_grad=param.requires_grad))
+    def parameter(module, name, param):
+        return None if param is None else nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
 
-    def buffer(self, name, tensor, persistent=True):
-        register_buffer(self, name, tensor if tensor is None else tensor.to("meta"), persistent)
+    def buffer(module, name, tensor):
+        return None if tensor is None else tensor.to("meta")
 
-    nn.Module.register_parameter, nn.Module.register_buffer = parameter, buffer
+    handles = [register_module_parameter_registration_hook(parameter), register_module_buffer_registration_hook(buffer)]
     try:
         with torch.device("cpu"):
             yield
     finally:
-        nn.Module.register_parameter, nn.Module.register_buffer = register_parameter, register_buffer
+        for handle in handles:
+            handle.remove()
 
 
 def _on_meta() -> bool:

@@ -167,7 +167,8 @@ def run_cell(source: ModelSource, batch: int, cfg: BenchConfig, backend, env: di
         a = analyse(source, batch, cfg)
     except Exception as e:  # the analyzer could not trace it; the timing would fail the same way
         return BenchResult(status="error", error=f"analysis failed: {_one_line(e)}", **base)
-    base.update(flops_per_image=a.flops, macs_per_image=a.macs, params=a.params, predicted_memory_bytes=a.predicted_bytes)
+    base.update(flops_per_image=a.flops, macs_per_image=a.macs, params=a.params,
+                predicted_memory_bytes=a.predicted_bytes)
     held: dict = {}
     status, error, measured = "ok", None, {}
     try:
