@@ -98,11 +98,16 @@ def _rows_from_trace(tr, params: dict) -> list:
         elif isinstance(ev, CallEnd):
             segment = None
     for row in rows:
+        ops = list(dict.fromkeys(e.op for e in row.ops))
         if row.segment:
-            ops = list(dict.fromkeys(e.op for e in row.ops))
             row.type = "+".join(op.replace("aten.", "") for op in ops)
             row.kind = _functional_kind(ops)
             row.label = row.type
+        elif row.kind == "other" and not type(row.call.module).__module__.startswith("torch."):
+            # A user's own layer (LeNet's trainable subsampling) is what its ops do; torch's own modules are
+            # what their type says (LocalResponseNorm pools internally but is a normalisation).
+            kind = _functional_kind(ops)
+            row.kind = kind if kind != "functional" else "other"
     return rows
 
 

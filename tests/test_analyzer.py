@@ -175,3 +175,13 @@ def test_a_childs_weight_used_by_the_parent_counts_where_it_is_read():
     assert p.totals.params == 15 and p.unused_params == 0
     (row,) = [r for r in p.layers if r.params]
     assert row.name == "(model)" and row.macs == 2 * 4 * 3
+
+
+def test_lenet5_lecture_rows_follow_the_paper():
+    # C1, S2, C3 (three connection groups), S4, C5, F6, RBF output: a user-written subsampling layer is a pool
+    # because of what it computes, while torch's LocalResponseNorm (which pools internally) is never one.
+    kinds = [(r.name, r.kind) for r in lecture_view(cnnprofile.profile("lenet5"))]
+    assert [k for _, k in kinds] == ["input", "conv", "pool", "conv", "conv", "conv", "pool", "conv", "fc", "fc"]
+    vgg_lrn = cnnprofile.profile("vgg11_lrn")
+    assert any(r.type == "LocalResponseNorm" for r in vgg_lrn.layers)
+    assert [r.name for r in lecture_view(vgg_lrn)][:3] == ["input", "features.0", "features.3"]
