@@ -303,6 +303,11 @@ def module_and_shape(model, input_size=None, batch: Optional[int] = None, kwargs
         model = resolve_model(model, kwargs)
     if isinstance(model, ModelSource):
         shape = input_shape_for(model, input_size, batch)
+        if device == "meta":
+            from .dispatch import building_on_meta
+
+            with torch.device(device), building_on_meta():
+                return model.build(), shape, model.name
         with torch.device(device):
             return model.build(), shape, model.name
     if not isinstance(model, nn.Module):

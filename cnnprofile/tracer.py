@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from .dispatch import LightDispatchMode, call_op
 from .formulas import Cost, _first_tensor, cost_of
 
 
@@ -70,14 +70,14 @@ def _allocates(func) -> bool:
     return bool(returns) and returns[0].alias_info is None
 
 
-class _OpRecorder(TorchDispatchMode):
+class _OpRecorder(LightDispatchMode):
     def __init__(self, trace: Trace):
         super().__init__()
         self.trace = trace
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+        out = call_op(func, args, kwargs)
         if self.trace.stack:
             name = str(func.overloadpacket)
             first = _first_tensor(out)

@@ -1,0 +1,291 @@
+"""The base of every dispatch mode we install, and shape-only kernels for the ops whose meta kernels are slow.
+
+Two costs are avoided, neither of which changes what an op returns:
+
+- ``TorchDispatchMode`` subclasses get their ``__torch_dispatch__`` wrapped so that ``torch.compile`` skips it;
+  the wrapper imports ``torch._dynamo`` on its first call (about a second and 100 MiB). We never compile inside
+  a mode, so our modes opt out through the ``_should_skip_dynamo`` switch.
+- The meta kernels of the commonest CNN ops (convolution, batch norm, pooling, activations, residual adds,
+  ``addmm`` behind every ``nn.Linear``) are Python decompositions: a few milliseconds per op, and several of
+  them import ``torch._dynamo`` through ``torch._prims_common`` wrappers. On meta inputs in the plain case
+  (contiguous, same dtype) we compute the result from the shapes; anything else falls through to torch's own
+  meta kernel, which also produces every error message. ``tests/test_dispatch.py`` checks, op by op and over
+  whole models, that these results are identical in shape, dtype and strides to torch's own.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+aten = torch.ops.aten
+_REDUCED = (torch.float16, torch.bfloat16)
+
+
+class LightDispatchMode(TorchDispatchMode):
+    """A ``TorchDispatchMode`` that does not import ``torch._dynamo`` on its first op."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False
+
+
+def _plain(*tensors) -> bool:
+    """Meta, contiguous, floating and of one dtype: the case whose result we can state from shapes alone."""
+    first = tensors[0]
+    return all(t.device.type == "meta" and t.is_contiguous() and t.dtype == first.dtype and t.is_floating_point()
+               for t in tensors)
+
+
+def _meta(shape, dtype) -> torch.Tensor:
+    return torch.empty(tuple(shape), dtype=dtype, device="meta")
+
+
+def _addmm(args, kwargs):
+    bias, mat1, mat2 = args[0], args[1], args[2]
+    if len(args) > 3 or set(kwargs) - {"beta", "alpha"} or not (mat1.dim() == mat2.dim() == 2) \
+            or mat1.shape[1] != mat2.shape[0] or bias.dtype != mat1.dtype or mat2.dtype != mat1.dtype:
+        return None
+    shape = (mat1.shape[0], mat2.shape[1])
+    if torch.broadcast_shapes(tuple(bias.shape), shape) != shape:
+        return None
+    return _meta(shape, mat1.dtype)
+
+
+def _mm(args, kwargs):
+    a, b = args
+    if kwargs or a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0] or a.dtype != b.dtype:
+        return None
+    return _meta((a.shape[0], b.shape[1]), a.dtype)
+
+
+def _conv_out(size, k, s, p, d) -> int:
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _convolution(args, kwargs):
+    if kwargs or len(args) != 9:
+        return None
+    x, w, bias, stride, padding, dilation, transposed, output_padding, groups = args
+    spatial = w.dim() - 2
+    if transposed or x.dim() != w.dim() or not _plain(x, w) or x.shape[1] != w.shape[1] * groups \
+            or len(stride) != spatial or len(padding) != spatial or len(dilation) != spatial:
+        return None
+    if bias is not None and (not _plain(x, bias) or tuple(bias.shape) != (w.shape[0],)):
+        return None
+    out = [_conv_out(x.shape[2 + i], w.shape[2 + i], stride[i], padding[i], dilation[i]) for i in range(spatial)]
+    if min(out) <= 0:
+        return None  # torch's kernel says what is wrong
+    return _meta((x.shape[0], w.shape[0], *out), x.dtype)
+
+
+def _pool_out(size, k, s, p, d, ceil) -> int:
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _max_pool2d_with_indices(args, kwargs):
+    if kwargs:
+        return None
+    x, kernel = args[0], list(args[1])
+    stride = list(args[2]) if len(args) > 2 and len(args[2]) else kernel
+    padding = list(args[3]) if len(args) > 3 else [0]
+    dilation = list(args[4]) if len(args) > 4 else [1]
+    ceil = bool(args[5]) if len(args) > 5 else False
+    two = [v * 2 if len(v) == 1 else v for v in (kernel, stride, padding, dilation)]
+    if x.dim() != 4 or not _plain(x) or any(len(v) != 2 for v in two) \
+            or any(two[2][i] * 2 > two[0][i] for i in range(2)):
+        return None
+    k, s, p, d = two
+    out = [_pool_out(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil) for i in range(2)]
+    if min(out) <= 0:
+        return None
+    shape = (x.shape[0], x.shape[1], *out)
+    return _meta(shape, x.dtype), _meta(shape, torch.int64)
+
+
+def _adaptive_avg_pool2d(args, kwargs):
+    x, size = args
+    if kwargs or x.dim() != 4 or not _plain(x) or len(size) != 2 or min(x.shape) <= 0:
+        return None
+    return _meta((x.shape[0], x.shape[1], *size), x.dtype)
+
+
+def _avg_pool2d(args, kwargs):
+    if kwargs:
+        return None
+    x, kernel = args[0], list(args[1])
+    stride = list(args[2]) if len(args) > 2 and len(args[2]) else kernel
+    padding = list(args[3]) if len(args) > 3 else [0]
+    ceil = bool(args[4]) if len(args) > 4 else False
+    two = [v * 2 if len(v) == 1 else v for v in (kernel, stride, padding)]
+    if x.dim() != 4 or not _plain(x) or any(len(v) != 2 for v in two) \
+            or any(two[2][i] * 2 > two[0][i] for i in range(2)):
+        return None
+    k, s, p = two
+    out = [_pool_out(x.shape[2 + i], k[i], s[i], p[i], 1, ceil) for i in range(2)]
+    if min(out) <= 0:
+        return None
+    return _meta((x.shape[0], x.shape[1], *out), x.dtype)
+
+
+def _mean_dim(args, kwargs):
+    x, dims = args[0], args[1]
+    keepdim = bool(args[2]) if len(args) > 2 else bool(kwargs.get("keepdim", False))
+    if len(args) > 3 or set(kwargs) - {"keepdim"} or not _plain(x) or not dims or x.dim() == 0:
+        return None
+    axes = {d % x.dim() for d in dims}
+    if len(axes) != len(dims):
+        return None
+    shape = [1 if i in axes else n for i, n in enumerate(x.shape) if keepdim or i not in axes]
+    return _meta(shape, x.dtype)
+
+
+def _cat(args, kwargs):
+    tensors = list(args[0])
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    if len(args) > 2 or set(kwargs) - {"dim"} or not tensors or not _plain(*tensors):
+        return None
+    rank = tensors[0].dim()
+    if rank == 0 or any(t.dim() != rank or t.numel() == 0 for t in tensors):
+        return None
+    dim %= rank
+    shape = list(tensors[0].shape)
+    if any(list(t.shape[:dim]) + list(t.shape[dim + 1:]) != shape[:dim] + shape[dim + 1:] for t in tensors):
+        return None
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    return _meta(shape, tensors[0].dtype)
+
+
+def _batch_norm_stats(x, channels) -> torch.Tensor:
+    return _meta((channels,), torch.float32 if x.dtype in _REDUCED else x.dtype)
+
+
+def _bn_eval(args, kwargs):
+    # _native_batch_norm_legit_no_training(input, weight, bias, running_mean, running_var, momentum, eps)
+    x, weight, bias, mean, var = args[:5]
+    if kwargs or x.dim() < 2 or not _plain(x) or mean is None or var is None:
+        return None
+    c = x.shape[1]
+    if any(t is not None and tuple(t.shape) != (c,) for t in (weight, bias, mean, var)):
+        return None
+    return _meta(x.shape, x.dtype), _batch_norm_stats(x, c), _batch_norm_stats(x, c)
+
+
+def _native_batch_norm(args, kwargs):
+    # native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
+    if kwargs or len(args) != 8 or args[5]:
+        return None
+    return _bn_eval(args[:5] + args[6:], {})
+
+
+def _unary(args, kwargs):
+    x = args[0]
+    if not isinstance(x, torch.Tensor) or not _plain(x) or any(isinstance(a, torch.Tensor) for a in args[1:]) \
+            or any(isinstance(v, torch.Tensor) for v in kwargs.values()):
+        return None
+    return _meta(x.shape, x.dtype)
+
+
+def _unary_inplace(args, kwargs):
+    return args[0] if _unary(args, kwargs) is not None else None
+
+
+def _binary(args, kwargs):
+    a, b = args[0], args[1]
+    if set(kwargs) - {"alpha"} or len(args) > 2 or not isinstance(a, torch.Tensor) or not _plain(a):
+        return None
+    if isinstance(b, torch.Tensor):
+        # broadcasting contiguous operands of one dtype gives a contiguous result of that dtype
+        if not _plain(a, b):
+            return None
+        try:
+            return _meta(torch.broadcast_shapes(a.shape, b.shape), a.dtype)
+        except RuntimeError:
+            return None
+    if not isinstance(b, (int, float)) or isinstance(b, bool):
+        return None
+    return _meta(a.shape, a.dtype)
+
+
+def _binary_inplace(args, kwargs):
+    out = _binary(args, kwargs)
+    return args[0] if out is not None and out.shape == args[0].shape else None
+
+
+_UNARY = ("relu", "sigmoid", "tanh", "silu", "gelu", "hardswish", "hardsigmoid", "hardtanh", "clamp_min")
+_BINARY = ("add", "sub", "mul", "div")
+
+# op overload -> shape-only kernel: returns the result, or None to let torch's own meta kernel decide
+SHAPE_KERNELS: dict[object, Callable[[tuple, dict], Optional[object]]] = {
+    aten.addmm.default: _addmm,
+    aten.mm.default: _mm,
+    aten.convolution.default: _convolution,
+    aten.max_pool2d_with_indices.default: _max_pool2d_with_indices,
+    aten._adaptive_avg_pool2d.default: _adaptive_avg_pool2d,
+    aten.avg_pool2d.default: _avg_pool2d,
+    aten.mean.dim: _mean_dim,
+    aten.sum.dim_IntList: _mean_dim,
+    aten.cat.default: _cat,
+    aten.pow.Tensor_Scalar: _unary,
+    aten._native_batch_norm_legit_no_training.default: _bn_eval,
+    aten.native_batch_norm.default: _native_batch_norm,
+    **{getattr(aten, name).default: _unary for name in _UNARY},
+    **{getattr(aten, name + "_").default: _unary_inplace for name in _UNARY},
+    **{getattr(aten, name).Tensor: _binary for name in _BINARY},
+    **{getattr(aten, name + "_").Tensor: _binary_inplace for name in _BINARY},
+}
+
+_enabled = True
+
+
+class reference_kernels:
+    """Within this context every op runs torch's own kernel (what the shape kernels are tested against)."""
+
+    def __enter__(self):
+        global _enabled
+        self._was, _enabled = _enabled, False
+
+    def __exit__(self, *exc):
+        global _enabled
+        _enabled = self._was
+
+
+def call_op(func, args: tuple, kwargs: dict):
+    """``func(*args, **kwargs)``, through a shape-only kernel when there is one and it applies."""
+    fast = SHAPE_KERNELS.get(func) if _enabled else None
+    first = args[0][0] if args and isinstance(args[0], (list, tuple)) and args[0] else (args[0] if args else None)
+    if fast is not None and isinstance(first, torch.Tensor) and first.device.type == "meta":
+        out = fast(args, kwargs)
+        if out is not None:
+            return out
+    return func(*args, **kwargs)
+
+
+def _writes_in_place(func) -> bool:
+    schema = func._schema
+    return bool(schema.arguments) and schema.arguments[0].alias_info is not None \
+        and schema.arguments[0].alias_info.is_write and len(schema.returns) == 1 \
+        and schema.returns[0].alias_info is not None
+
+
+class _MetaBuild(LightDispatchMode):
+    """Building a model on the meta device: weight initialisers write values that do not exist there, so an
+    in-place op on a meta tensor returns its tensor at once (what it would return anyway) instead of running
+    torch's Python reference kernels (``normal_``, ``uniform_``, ``kaiming_normal_``...)."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta" and _writes_in_place(func):
+            return args[0]
+        return call_op(func, args, kwargs)
+
+
+def building_on_meta():
+    """Context for building a model under ``torch.device("meta")``: same modules, same shapes, no initialiser
+    work."""
+    return _MetaBuild()

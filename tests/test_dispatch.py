@@ -1,0 +1,179 @@
+"""The shape-only kernels of cnnprofile.dispatch against torch's own meta kernels, op by op, over real models.
+
+Every op a model dispatches that has a shape kernel is run both ways and the results must agree in shape,
+dtype and strides; where the shape kernel declines (returns None), torch's kernel runs, so nothing is lost.
+"""
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+import cnnprofile
+from cnnprofile.dispatch import SHAPE_KERNELS, LightDispatchMode, building_on_meta, reference_kernels
+from cnnprofile.models import list_models
+
+TORCHVISION = ["resnet50", "mobilenet_v3_small", "densenet121", "efficientnet_b0", "convnext_tiny", "vit_b_16",
+               "swin_t", "inception_v3", "squeezenet1_0", "shufflenet_v2_x1_0", "regnet_y_400mf", "maxvit_t"]
+
+
+def _describe(out):
+    if isinstance(out, torch.Tensor):
+        return (tuple(out.shape), out.dtype, out.stride())
+    if isinstance(out, (tuple, list)):
+        return tuple(_describe(o) for o in out)
+    return out
+
+
+class _Compare(LightDispatchMode):
+    """Runs torch's kernel, and the shape kernel beside it, and records any disagreement."""
+
+    def __init__(self):
+        super().__init__()
+        self.checked, self.declined, self.wrong = {}, {}, []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        fast = SHAPE_KERNELS.get(func)
+        ours = fast(args, kwargs) if fast is not None else None
+        theirs = func(*args, **kwargs)
+        if fast is not None:
+            book = self.checked if ours is not None else self.declined
+            book[str(func)] = book.get(str(func), 0) + 1
+            if ours is not None and _describe(ours) != _describe(theirs):
+                self.wrong.append((str(func), _describe(ours), _describe(theirs)))
+        return theirs
+
+
+def _run_compared(model, shape, dtype=torch.float32):
+    x = torch.empty(shape, dtype=dtype, device="meta")
+    model = model.to(dtype)
+    mode = _Compare()
+    with torch.no_grad(), mode:
+        model(x)
+    return mode
+
+
+@pytest.mark.parametrize("name", [m.name for m in list_models()])
+def test_zoo_models_shape_kernels_agree_with_torch(name):
+    spec = cnnprofile.get_model_spec(name)
+    with torch.device("meta"):
+        model = spec.build().eval()
+    mode = _run_compared(model, (2, *spec.input_size))
+    assert not mode.wrong, mode.wrong[:3]
+    assert sum(mode.checked.values()) > 0
+
+
+@pytest.mark.parametrize("name", TORCHVISION)
+def test_torchvision_models_shape_kernels_agree_with_torch(name):
+    pytest.importorskip("torchvision")
+    from cnnprofile.sources import resolve_model
+
+    with torch.device("meta"):
+        model = resolve_model(f"torchvision:{name}").build().eval()
+    mode = _run_compared(model, (1, 3, 224, 224) if name != "inception_v3" else (1, 3, 299, 299))
+    assert not mode.wrong, mode.wrong[:3]
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_reduced_precision_agrees(dtype):
+    spec = cnnprofile.get_model_spec("resnet18")
+    with torch.device("meta"):
+        model = spec.build().eval()
+    mode = _run_compared(model, (1, 3, 64, 64), dtype)
+    assert not mode.wrong and mode.checked
+
+
+CASES = [
+    # convolutions: strided, dilated, grouped, padded, 1-D and 3-D, channels-last (declined)
+    (torch.ops.aten.convolution.default, lambda: (torch.empty(2, 8, 17, 13), torch.empty(16, 4, 3, 5), None,
+                                                   [2, 1], [1, 2], [2, 1], False, [0, 0], 2)),
+    (torch.ops.aten.convolution.default, lambda: (torch.empty(1, 4, 50), torch.empty(6, 4, 7), torch.empty(6),
+                                                   [3], [0], [1], False, [0], 1)),
+    (torch.ops.aten.convolution.default, lambda: (torch.empty(1, 2, 5, 9, 9), torch.empty(3, 2, 3, 3, 3), None,
+                                                   [1, 2, 2], [1, 1, 1], [1, 1, 1], False, [0, 0, 0], 1)),
+    (torch.ops.aten.convolution.default,
+     lambda: (torch.empty(1, 8, 9, 9).to(memory_format=torch.channels_last), torch.empty(4, 8, 3, 3), None,
+              [1, 1], [0, 0], [1, 1], False, [0, 0], 1)),
+    (torch.ops.aten.max_pool2d_with_indices.default, lambda: (torch.empty(1, 3, 10, 11), [3, 3], [2, 2], [1, 1],
+                                                               [1, 1], True)),
+    (torch.ops.aten.max_pool2d_with_indices.default, lambda: (torch.empty(1, 3, 13, 13), [3], [2], [0], [1], True)),
+    (torch.ops.aten.avg_pool2d.default, lambda: (torch.empty(2, 3, 9, 7), [3, 2], [2, 2], [1, 0], True)),
+    (torch.ops.aten.mean.dim, lambda: (torch.empty(2, 3, 4, 5), [-1, -2], True)),
+    (torch.ops.aten.sum.dim_IntList, lambda: (torch.empty(2, 3, 4, 5), [1])),
+    (torch.ops.aten.cat.default, lambda: ([torch.empty(2, 3, 4), torch.empty(2, 5, 4)], 1)),
+    (torch.ops.aten.cat.default, lambda: ([torch.empty(2, 3), torch.empty(0)], 0)),
+    (torch.ops.aten.add.Tensor, lambda: (torch.empty(4, 1, 3), torch.empty(5, 1))),
+    (torch.ops.aten.mul.Tensor, lambda: (torch.empty(2, 3), 2.5)),
+    (torch.ops.aten.add_.Tensor, lambda: (torch.empty(2, 3, 4), torch.empty(3, 1))),
+    (torch.ops.aten.addmm.default, lambda: (torch.empty(7), torch.empty(3, 5), torch.empty(5, 7))),
+    (torch.ops.aten.mm.default, lambda: (torch.empty(3, 5), torch.empty(7, 5).t())),
+    (torch.ops.aten._native_batch_norm_legit_no_training.default,
+     lambda: (torch.empty(2, 4, 3, 3), torch.empty(4), torch.empty(4), torch.empty(4), torch.empty(4), 0.1, 1e-5)),
+    (torch.ops.aten.hardtanh_.default, lambda: (torch.empty(2, 3), 0.0, 6.0)),
+    (torch.ops.aten.pow.Tensor_Scalar, lambda: (torch.empty(2, 3), 0.75)),
+]
+
+
+@pytest.mark.parametrize("func,make", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_single_ops_agree(func, make):
+    with torch.device("meta"):
+        args = make()
+    ours = SHAPE_KERNELS[func](args, {})
+    theirs = func(*args)
+    if ours is not None:
+        assert _describe(ours) == _describe(theirs)
+
+
+@pytest.mark.parametrize("func,make", [
+    (torch.ops.aten.convolution.default, lambda: (torch.empty(1, 3, 2, 2), torch.empty(4, 3, 3, 3), None,
+                                                   [1, 1], [0, 0], [1, 1], False, [0, 0], 1)),
+    (torch.ops.aten.convolution.default, lambda: (torch.empty(1, 5, 8, 8), torch.empty(4, 3, 3, 3), None,
+                                                   [1, 1], [0, 0], [1, 1], False, [0, 0], 1)),
+    (torch.ops.aten.addmm.default, lambda: (torch.empty(7), torch.empty(3, 5), torch.empty(6, 7))),
+    (torch.ops.aten.add_.Tensor, lambda: (torch.empty(3, 1), torch.empty(2, 3, 4))),
+    (torch.ops.aten.cat.default, lambda: ([torch.empty(2, 3), torch.empty(3, 3)], 1)),
+])
+def test_invalid_inputs_are_left_to_torch(func, make):
+    """Where torch raises, the shape kernel declines, so the user sees torch's own error."""
+    with torch.device("meta"):
+        args = make()
+    assert SHAPE_KERNELS[func](args, {}) is None
+    with pytest.raises(RuntimeError):
+        func(*args)
+
+
+def test_profiles_identical_with_and_without_shape_kernels():
+    for name in ("googlenet", "se_resnet50", "lenet5", "xception"):
+        fast = cnnprofile.profile(name, batch=3)
+        with reference_kernels():
+            slow = cnnprofile.profile(name, batch=3)
+        assert fast == slow
+
+
+def test_building_on_meta_gives_the_same_modules():
+    spec = cnnprofile.get_model_spec("resnet50")
+    with torch.device("meta"):
+        plain = spec.build()
+    with torch.device("meta"), building_on_meta():
+        quick = spec.build()
+    assert [(n, p.shape, p.dtype) for n, p in plain.named_parameters()] == \
+        [(n, p.shape, p.dtype) for n, p in quick.named_parameters()]
+    assert [(n, b.shape) for n, b in plain.named_buffers()] == [(n, b.shape) for n, b in quick.named_buffers()]
+
+
+def test_building_on_meta_leaves_real_tensors_alone():
+    with building_on_meta():
+        layer = nn.Linear(3, 2)  # on the CPU: the initialiser must really run
+    assert layer.weight.abs().sum() > 0
+
+
+@pytest.mark.parametrize("model", ["vgg16", "resnet50"])
+def test_profiling_does_not_import_dynamo(model):
+    """torch._dynamo costs about a second and 100 MiB at start-up; the two headline models must not load it."""
+    code = (f"import sys, cnnprofile; cnnprofile.profile({model!r}); "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
