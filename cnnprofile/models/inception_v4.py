@@ -89,9 +89,11 @@ def inception_a(c: int = 384) -> Concat:
                   nn.Sequential(conv(c, 64, 1), conv(64, 96, 3), conv(96, 96, 3)))
 
 
-def reduction_a(c: int = 384, k: int = 192, l: int = 224, m: int = 256, n: int = 384) -> Concat:
+def reduction_a(c: int = 384, klmn: tuple = (192, 224, 256, 384)) -> Concat:
+    """Figure 7 with Table 1's filter counts k, l, m, n for Inception-v4."""
+    k, l_, m, n = klmn
     return Concat(nn.MaxPool2d(3, stride=2), conv(c, n, 3, stride=2, valid=True),
-                  nn.Sequential(conv(c, k, 1), conv(k, l, 3), conv(l, m, 3, stride=2, valid=True)))
+                  nn.Sequential(conv(c, k, 1), conv(k, l_, 3), conv(l_, m, 3, stride=2, valid=True)))
 
 
 def inception_b(c: int = 1024) -> Concat:
