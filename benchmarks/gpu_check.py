@@ -7,7 +7,9 @@
 2. resnet50 at batch 256 (bfloat16, channels-last) timed by a raw loop of CUDA-graph replays written here
    independently of the harness, compared with the harness's throughput (goal: within 3%).
 
-Results are appended to reports/bench/<UTC time>-cuda-gpu-check.jsonl; a summary with % of peak is printed.
+Results are appended to reports/bench/<UTC time>-cuda-gpu-check.jsonl; a summary with % of peak is printed, and
+for every cell the average board power over its throughput window and the energy per image (NVML; "not
+reported" where the board or the install gives no reading).
 Exits with status 2 and one line on stderr where there is no CUDA GPU, 1 if the throughput check fails.
 """
 from __future__ import annotations
@@ -64,6 +66,21 @@ def raw_graph_throughput(model_name: str, batch: int, seconds: float) -> float:
     return n * batch / elapsed
 
 
+def power_lines(results) -> list:
+    """One line per cell: average board power (W) during the throughput window, energy per image and images/J."""
+    lines = ["Power during the throughput window (NVML board power):"]
+    for r in results:
+        label = f"  {r.model} b{r.batch_size} {r.dtype}{' compiled' if r.compile else ''}"
+        if not r.ok:
+            lines.append(f"{label}: {r.status}")
+        elif r.power_w is None:
+            lines.append(f"{label}: power not reported")
+        else:
+            lines.append(f"{label}: {r.power_w:.1f} W, {1e3 * r.energy_per_image_j:.3f} mJ/image, "
+                         f"{1 / r.energy_per_image_j:.1f} images/J")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds per latency/throughput phase")
@@ -88,6 +105,7 @@ def main(argv=None) -> int:
     path = prepare_output(os.path.join(args.out_dir, f"{stamp}-cuda-gpu-check.jsonl"))
     backend = CudaBackend()
     out = []
+    everything = []
 
     def sweep(models, **kw):
         cfg = BenchConfig(batch_sizes=BATCHES, channels_last=True, min_time_s=args.min_time, **kw)
@@ -95,6 +113,7 @@ def main(argv=None) -> int:
                             on_result=lambda r: print(f"  {r.model} b{r.batch_size} {kw}: {r.status}",
                                                       file=sys.stderr, flush=True))
         out.append(render(results, "markdown"))
+        everything.extend(results)
         return results
 
     eager = {}
@@ -113,6 +132,7 @@ def main(argv=None) -> int:
 
     append_result(path, graphed)
     out.append(render([graphed], "markdown"))
+    everything.append(graphed)
     raw = raw_graph_throughput("resnet50", 256, args.min_time * 2)
     lines = [f"Raw CUDA-graph replay loop, resnet50 batch 256 bfloat16 channels-last: {raw:.1f} images/s"]
     ok = graphed.ok
@@ -126,6 +146,7 @@ def main(argv=None) -> int:
             lines.append(f"{label}: {r.status} ({r.error})")
     lines.append(f"Throughput check (harness with CUDA graphs within {100 * TOLERANCE:.0f}% of the raw loop): "
                  f"{'PASS' if ok else 'FAIL'}")
+    lines += power_lines(everything)
     text = "\n".join(out) + "\n" + "\n".join(lines) + "\n" + f"Results: {path}\n"
     print(text)
     if args.summary:

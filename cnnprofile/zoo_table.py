@@ -10,7 +10,9 @@ from .formatting import _rows_table, human
 
 def _published(spec) -> str:
     p = spec.published
-    parts = [f"{human(p.params)} params" if p.params else "", f"{human(p.macs)} MACs" if p.macs else ""]
+    # A count that includes train-only parameters (an auxiliary head) says so.
+    unused = " (incl. train-only)" if p.params_include_unused else ""
+    parts = [f"{human(p.params)} params{unused}" if p.params else "", f"{human(p.macs)} MACs" if p.macs else ""]
     return ", ".join(x for x in parts if x) or "-"
 
 

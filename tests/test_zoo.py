@@ -8,7 +8,8 @@ from cnnprofile.views import depth_view, lecture_view
 SPECS = list_models()
 NAMES = [s.name for s in SPECS]
 LECTURE_ZOO = {"lenet5", "alexnet", "zfnet", "vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16", "vgg19", "googlenet",
-               "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "xception", "se_resnet50"}
+               "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "xception", "se_resnet50",
+               "nin", "inception_v3", "inception_v4"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,10 @@ def test_traces_at_native_size(spec, profiles):
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.published.params], ids=lambda s: s.name)
 def test_parameters_match_published(spec, profiles):
     pub = spec.published
-    got = _profile(profiles, spec.name).totals.params
+    p = _profile(profiles, spec.name)
+    got = p.totals.params + (p.unused_params if pub.params_include_unused else 0)
+    if pub.params_include_unused:
+        assert p.unused_params > 0, f"{spec.name}: the published count says it includes unused parameters"
     if pub.params_rel_tol == 0:
         assert got == pub.params, f"{spec.name}: {got:,} != {pub.params:,} ({pub.source})"
     else:

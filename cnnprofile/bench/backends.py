@@ -11,6 +11,7 @@ from typing import Optional
 from ..errors import InputError
 from .env import capture_env, cpu_model
 from .peaks import peak_tflops
+from .power import PowerMeter, SampledPowerMeter, nvml_reader
 from .timers import CudaEventTimer, Timer, WallClockTimer
 
 
@@ -23,6 +24,9 @@ def _rss_bytes(field: str) -> Optional[int]:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+_UNPROBED = object()  # NVML is probed once per backend, on first use
 
 
 class CpuBackend:
@@ -84,6 +88,10 @@ class CpuBackend:
     def peak_tflops(self, precision: str) -> Optional[float]:
         return None  # no registry of CPU peaks: a CPU's % of peak is left blank
 
+    def power_meter(self) -> Optional[PowerMeter]:
+        """A meter for the throughput window, or None: a CPU's package power is not read."""
+        return None
+
 
 class CudaBackend(CpuBackend):
     name = "cuda"
@@ -94,6 +102,7 @@ class CudaBackend(CpuBackend):
         import torch
 
         self._torch = torch
+        self._power_reader = _UNPROBED
 
     def device_name(self) -> str:
         return self._torch.cuda.get_device_name(self._torch.cuda.current_device())
@@ -126,6 +135,12 @@ class CudaBackend(CpuBackend):
 
     def peak_tflops(self, precision: str) -> Optional[float]:
         return peak_tflops(self.device_name(), precision)
+
+    def power_meter(self) -> Optional[PowerMeter]:
+        """NVML board power, sampled in the background; None where the board or the install does not report it."""
+        if self._power_reader is _UNPROBED:
+            self._power_reader = nvml_reader(self._torch.cuda.current_device())
+        return SampledPowerMeter(self._power_reader) if self._power_reader is not None else None
 
 
 def select_backend(device: str):

@@ -61,6 +61,9 @@ class BenchResult:
     warmup_iters: Optional[int] = None
     warmup_stable: Optional[bool] = None  # False: warm-up hit its bound before timings settled
     throughput_iters: Optional[int] = None
+    # Average board power (W) over the throughput window and energy per image (J); None where not reported.
+    power_w: Optional[float] = None
+    energy_per_image_j: Optional[float] = None
     env: dict = field(default_factory=dict)
     schema: int = SCHEMA
 

@@ -10,7 +10,9 @@ Method, per cell:
 4. latency: every iteration timed on its own (CUDA events on a GPU, wall clock on a CPU);
 5. throughput: a separate synchronized wall-clock window over back-to-back iterations;
 6. peak memory over the timed runs, the analyzer's prediction beside it, achieved TFLOP/s from the analyzer's
-   FLOPs, and a roofline check against the device's published peak.
+   FLOPs, and a roofline check against the device's published peak;
+7. where the device reports it (NVML on CUDA), average board power over the throughput window, sampled from a
+   background thread, and energy per image = power x window / images (Canziani et al.'s power figures).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from typing import Callable, Optional, Sequence
 from ..sources import ModelSource
 from .env import utc_now
 from .peaks import precision_for
+from .power import energy_per_image
 from .results import BenchResult, append_result
 from .stats import is_noisy, median, relative_change, summarize
 from .timers import Timer, time_iterations
@@ -140,16 +143,23 @@ def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: 
         samples = time_iterations(timer, step, n)
         lat = summarize(samples)
         n_tp = cfg.iters or _iterations_for(cfg.min_time_s, lat.median, cfg.min_iters)
+        meter = backend.power_meter()
         backend.synchronize()
-        t0 = time.perf_counter()
-        for _ in range(n_tp):
-            step()
-        backend.synchronize()
-        seconds = time.perf_counter() - t0
+        if meter is not None:
+            meter.start()
+        try:
+            t0 = time.perf_counter()
+            for _ in range(n_tp):
+                step()
+            backend.synchronize()
+            seconds = time.perf_counter() - t0
+        finally:
+            power_w = meter.stop() if meter is not None else None  # never leave the sampling thread running
         peak = backend.peak_memory()
     return dict(latency_ms=lat, noisy=is_noisy(lat), throughput_ips=n_tp * batch / seconds, throughput_iters=n_tp,
                 peak_memory_bytes=peak, peak_memory_kind=backend.memory_kind if peak is not None else None,
-                warmup_iters=warm_iters, warmup_stable=stable)
+                warmup_iters=warm_iters, warmup_stable=stable, power_w=power_w,
+                energy_per_image_j=energy_per_image(power_w, seconds, n_tp * batch))
 
 
 def _one_line(exc: BaseException) -> str:

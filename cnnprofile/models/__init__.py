@@ -4,7 +4,8 @@ import importlib
 from .registry import ModelSpec, Published, get_model_spec, list_models, register_model
 
 # Importing a family file registers its models; listed here so the registry is complete after one call.
-FAMILIES = ("lenet", "alexnet", "vgg", "googlenet", "resnet", "xception", "senet")
+FAMILIES = ("lenet", "alexnet", "nin", "vgg", "googlenet", "inception_v3", "inception_v4", "resnet", "xception",
+            "senet")
 
 _loaded = False
 

@@ -19,11 +19,14 @@ class Published:
     """A figure from the literature and where it comes from.
 
     ``macs_rel_tol`` is the relative tolerance the test suite allows: 1% by default, wider only where the
-    source rounds (e.g. "about 1.5G"); the source string says why.
+    source rounds (e.g. "about 1.5G"); the source string says why. ``params_include_unused`` says that the
+    published count includes parameters the inference forward pass never reads (an auxiliary head): it is then
+    compared with the profile's counted plus unused parameters.
     """
 
     params: Optional[int] = None
     params_rel_tol: float = 0.0
+    params_include_unused: bool = False
     macs: Optional[float] = None
     macs_rel_tol: float = 0.01
     source: str = ""
