@@ -98,7 +98,8 @@ def main(argv=None) -> int:
     from cnnprofile.bench.backends import CudaBackend
     from cnnprofile.bench.env import utc_now
     from cnnprofile.bench.results import prepare_output
-    from cnnprofile.bench.runner import BenchConfig, resolve_sources, run_cell, run_sweep
+    from cnnprofile.bench.runner import BenchConfig, run_cell, run_sweep
+    from cnnprofile.sources import resolve_models as resolve_sources
     from cnnprofile.bench.summary import render
 
     stamp = utc_now().replace("-", "").replace(":", "")

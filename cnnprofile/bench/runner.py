@@ -225,36 +225,3 @@ def run_sweep(sources: Sequence[ModelSource], cfg: BenchConfig, backend, output:
             if on_result:
                 on_result(result)
     return results
-
-
-DEFAULT_MODELS = ("alexnet", "googlenet", "resnet50", "vgg16")
-DEFAULT_BATCH_SIZES = {"cuda": (1, 8, 64, 256), "cpu": (1, 4)}
-
-
-def parse_batch_sizes(text: str) -> tuple:
-    """'1,8,64' -> (1, 8, 64); each must be a positive integer; repeats are dropped."""
-    from ..errors import InputError
-
-    sizes = []
-    for part in (text or "").split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) <= 0:
-            raise InputError(f"--batch-sizes {text!r}: {part!r} is not a positive integer "
-                             "(expected a comma-separated list such as 1,8,64)")
-        sizes.append(int(part))
-    return tuple(dict.fromkeys(sizes))
-
-
-def resolve_sources(specs: Sequence[str]) -> list:
-    """Model names (or whatever the model sources accept) -> ModelSources; unknown names fail at once."""
-    from .. import sources
-
-    specs = list(specs) or list(DEFAULT_MODELS)
-    if hasattr(sources, "resolve_models"):
-        return list(sources.resolve_models(specs))
-    return [sources.resolve_model(s) for s in specs]
-
-
-def default_output(device: str, directory: str = "reports/bench") -> str:
-    stamp = utc_now().replace("-", "").replace(":", "")
-    return f"{directory}/{stamp}-{device}.jsonl"

@@ -4,6 +4,30 @@ import click
 from . import cli
 from .options import format_option
 
+DEFAULT_MODELS = ("alexnet", "googlenet", "resnet50", "vgg16")
+DEFAULT_BATCH_SIZES = {"cuda": (1, 8, 64, 256), "cpu": (1, 4)}
+
+
+def parse_batch_sizes(text: str) -> tuple:
+    """'1,8,64' -> (1, 8, 64); each must be a positive integer; repeats are dropped."""
+    from ..errors import InputError
+
+    sizes = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) <= 0:
+            raise InputError(f"--batch-sizes {text!r}: {part!r} is not a positive integer "
+                             "(expected a comma-separated list such as 1,8,64)")
+        sizes.append(int(part))
+    return tuple(dict.fromkeys(sizes))
+
+
+def default_output(device: str, directory: str = "reports/bench") -> str:
+    from ..bench.env import utc_now
+
+    stamp = utc_now().replace("-", "").replace(":", "")
+    return f"{directory}/{stamp}-{device}.jsonl"
+
 
 @cli.command()
 @click.argument("models", nargs=-1)
@@ -35,8 +59,7 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
 
     from ..bench.backends import select_backend
     from ..bench.results import prepare_output
-    from ..bench.runner import (DEFAULT_BATCH_SIZES, BenchConfig, default_output, parse_batch_sizes,
-                                resolve_sources, run_sweep)
+    from ..bench.runner import BenchConfig, run_sweep
     from ..bench.summary import render
     from ..errors import InputError
     from ..inputs import dtype_name, parse_dtype
@@ -48,7 +71,9 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
     if cuda_graphs and backend.name != "cuda":
         raise InputError("--cuda-graphs needs a CUDA device")
     sizes = parse_batch_sizes(batch_sizes) if batch_sizes is not None else DEFAULT_BATCH_SIZES[backend.name]
-    sources = resolve_sources(models)
+    from ..sources import resolve_models
+
+    sources = resolve_models(list(models) or list(DEFAULT_MODELS))
     path = prepare_output(output or default_output(backend.name))
     cfg = BenchConfig(batch_sizes=sizes, dtype=dtype, autocast=autocast, channels_last=channels_last,
                       compile=compile_, cuda_graphs=cuda_graphs, warmup=warmup, max_warmup_s=max_warmup,
