@@ -93,13 +93,3 @@ def render_table(table: Table, fmt: str = "text") -> str:
         lines += [""] + [f"- {n}" for n in table.notes]
     return "\n".join(lines) + "\n"
 
-
-def html_cells(table: Table) -> list:
-    """[(cell, "num" or "")] per row, for an HTML template: right-aligned columns get the "num" class."""
-    classes = ["num" if table.alignment(i) == "right" else "" for i in range(len(table.headers))]
-    return [list(zip(row, classes)) for row in table.rows]
-
-
-def headers_html(table: Table) -> list:
-    return [(h, "num" if table.alignment(i) == "right" else "") for i, h in enumerate(table.headers)]
-

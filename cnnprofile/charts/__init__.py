@@ -22,6 +22,6 @@ from .data import (
 from .output import save, to_svg
 from .registry import CHARTS, ChartKind, chart_kind
 
-__all__ = ["BenchCell", "CHARTS", "ChartData", "ChartKind", "ModelPoint", "bench_cells", "best_throughput",
+__all__ = ["CHARTS", "BenchCell", "ChartData", "ChartKind", "ModelPoint", "bench_cells", "best_throughput",
            "chart_data", "chart_kind", "colour_map", "common_batch", "linear_fit", "model_point", "save",
            "series", "size_legend_values", "to_svg"]

@@ -41,7 +41,10 @@ def accuracy_vs_ops(data: ChartData):
         ax.text(0.5, 0.5, "no model with a published accuracy", ha="center", transform=ax.transAxes)
         return fig
     biggest = max(p.params for p in shown)
-    area = lambda n: MAX_BUBBLE * n / biggest  # noqa: E731
+
+    def area(n):
+        return MAX_BUBBLE * n / biggest
+
     xs, ys = [p.ops(ops) / 1e9 for p in shown], [p.top1 for p in shown]
     _scatter_models(ax, data, shown, xs, ys, sizes=[area(p.params) for p in shown], alpha=0.45, linewidths=0.6)
     ax.scatter(xs, ys, s=6, c="black", zorder=4)
@@ -78,7 +81,7 @@ def _hbars(data: ChartData, points, values, title, xlabel, fmt):
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     ax.set_xlim(0, max(values) * 1.15)
-    return fig, ax
+    return fig
 
 
 def accuracy_bars(data: ChartData):
@@ -86,7 +89,7 @@ def accuracy_bars(data: ChartData):
     shown = [p for p in data.points if p.top1 is not None]
     if not shown:
         return empty("Top-1 accuracy per model", "no model with a published accuracy")
-    fig, ax = _hbars(data, shown, [p.top1 for p in shown], "Top-1 accuracy per model",
+    fig = _hbars(data, shown, [p.top1 for p in shown], "Top-1 accuracy per model",
                      "Top-1 accuracy, ImageNet val (%)", lambda v: f"{v:.1f}")
     footnote(fig, _missing(data.points))
     return fig
@@ -97,7 +100,7 @@ def accuracy_density(data: ChartData):
     shown = [p for p in data.points if p.top1 is not None]
     if not shown:
         return empty("Accuracy density", "no model with a published accuracy")
-    fig, ax = _hbars(data, shown, [p.top1 / (p.params / 1e6) for p in shown],
+    fig = _hbars(data, shown, [p.top1 / (p.params / 1e6) for p in shown],
                      "Accuracy density: top-1 per million parameters", "Top-1 accuracy (%) / parameters (M)",
                      lambda v: f"{v:.2f}")
     footnote(fig, _missing(data.points))
