@@ -4,16 +4,14 @@
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Iterable, Optional
 
 from .accuracy import published_accuracy
 from .errors import InputError
-from .formatting import _rows_table, human, human_bytes
+from .formatting import human, human_bytes
 from .records import Conventions
+from .tabular import Table, pct, render_table, right_aligned
 
 # Sort orders: sizes ascending (smallest model first), accuracy descending (best first), names alphabetical.
 SORT_KEYS = ("macs", "params", "flops", "activation", "top1", "name")
@@ -82,43 +80,35 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
 
 # --- presentation -------------------------------------------------------------------------------------------
 
-HEADERS = ["Model", "Input (NxCxHxW)", "Params", "Param memory", "MACs", "FLOPs", "Activation memory",
-           "Top-1 %", "Top-5 %"]
+HEADERS = ("Model", "Input (NxCxHxW)", "Params", "Param memory", "MACs", "FLOPs", "Activation memory",
+           "Top-1 %", "Top-5 %")
 
 
-def _pct(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def _cells(r: ComparisonRow) -> tuple:
+    return (r.model, "x".join(map(str, r.input_shape)), human(r.params), human_bytes(r.param_bytes), human(r.macs),
+            human(r.flops), human_bytes(r.activation_bytes), pct(r.top1), pct(r.top5))
 
 
-def _cells(comp: Comparison) -> list:
-    return [[r.model, "x".join(map(str, r.input_shape)), human(r.params), human_bytes(r.param_bytes), human(r.macs),
-             human(r.flops), human_bytes(r.activation_bytes), _pct(r.top1), _pct(r.top5)] for r in comp.rows]
-
-
-def _notes(comp: Comparison) -> list:
+def _notes(comp: Comparison) -> tuple:
     sources = list(dict.fromkeys(f"{r.model}: {r.accuracy_source}" for r in comp.rows if r.accuracy_source))
-    return ([f"Top-1/Top-5: published ImageNet-1K accuracy ('-' where none is known or the model was built with "
-             f"changed arguments); sources: {'; '.join(sources)}" if sources else
-             "Top-1/Top-5: no published accuracy is known for these models"]
-            + [v for k, v in asdict(comp.conventions).items() if k in ("macs", "flops", "memory", "units")])
+    return tuple([f"Top-1/Top-5: published ImageNet-1K accuracy ('-' where none is known or the model was built "
+                  f"with changed arguments); sources: {'; '.join(sources)}" if sources else
+                  "Top-1/Top-5: no published accuracy is known for these models"]
+                 + [v for k, v in asdict(comp.conventions).items() if k in ("macs", "flops", "memory", "units")])
+
+
+def comparison_table(comp: Comparison) -> Table:
+    title = f"Comparison: engine {comp.engine}, {comp.dtype}" + (f", sorted by {comp.sort}" if comp.sort else "")
+    return Table(headers=HEADERS, rows=tuple(_cells(r) for r in comp.rows), align=right_aligned(len(HEADERS), 2),
+                 title=title, notes=_notes(comp),
+                 records=tuple({**asdict(r), "input_shape": list(r.input_shape)} for r in comp.rows),
+                 flat_records=tuple({**asdict(r), "input_shape": "x".join(map(str, r.input_shape))}
+                                    for r in comp.rows),
+                 columns=tuple(f.name for f in fields(ComparisonRow)),
+                 meta={"engine": comp.engine, "dtype": comp.dtype, "sort": comp.sort,
+                       "conventions": asdict(comp.conventions)},
+                 records_key="models")
 
 
 def format_comparison(comp: Comparison, fmt: str = "text") -> str:
-    if fmt == "json":
-        return json.dumps({"engine": comp.engine, "dtype": comp.dtype, "sort": comp.sort,
-                           "conventions": asdict(comp.conventions),
-                           "models": [{**asdict(r), "input_shape": list(r.input_shape)} for r in comp.rows]},
-                          indent=2) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        names = [f.name for f in ComparisonRow.__dataclass_fields__.values()]
-        writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
-        writer.writeheader()
-        for r in comp.rows:
-            writer.writerow({**asdict(r), "input_shape": "x".join(map(str, r.input_shape))})
-        return buf.getvalue()
-    markdown = fmt == "markdown"
-    header = f"Comparison: engine {comp.engine}, {comp.dtype}" + (f", sorted by {comp.sort}" if comp.sort else "")
-    table = _rows_table(_cells(comp), HEADERS, markdown, right_from=2)
-    notes = [f"- {n}" for n in _notes(comp)]
-    return "\n".join([f"### {header}" if markdown else header, "", table, ""] + notes) + "\n"
+    return render_table(comparison_table(comp), fmt)

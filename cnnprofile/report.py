@@ -10,11 +10,22 @@ import glob
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
 from .errors import InputError
+from .files import check_writable, write_atomic
+from .tabular import Table, pct, right_aligned
+
+if TYPE_CHECKING:
+    from .accuracy import Accuracy
+    from .bench.results import BenchResult
+    from .charts import BenchCell, ChartData, ModelPoint
+    from .records import Profile
+
+__all__ = ["DEFAULT_OUTPUT", "ReportData", "ReportModel", "bench_files", "charts_svg", "check_writable", "collect",
+           "default_models", "render_html", "write_report"]
 
 DEFAULT_OUTPUT = os.path.join("reports", "zoo.html")
 # LeNet-5 is left out of the default report: a 32x32 MNIST network has no ImageNet figure and its 0.3M MACs
@@ -32,19 +43,27 @@ def default_models() -> list:
 class ReportModel:
     name: str
     origin: str
-    profile: object  # records.Profile at batch 1, native input size
-    accuracy: object  # accuracy.Accuracy or None
-    point: object  # charts.ModelPoint
+    profile: Profile  # at batch 1, native input size
+    accuracy: Optional[Accuracy]
+    point: ModelPoint
 
 
 @dataclass(frozen=True)
 class ReportData:
     title: str
-    models: tuple
-    results: tuple  # every BenchResult read, invalid ones included (they are listed, never charted)
-    cells: tuple  # charts.BenchCell: the drawable ones
+    models: tuple[ReportModel, ...]
+    results: tuple[BenchResult, ...]  # every result read, invalid ones included (they are listed, never charted)
+    cells: tuple[BenchCell, ...]  # the drawable ones
     ops: str  # "macs" or "flops" on the operations axes
     default_zoo: bool = False  # no models named: the lecture's zoo
+    # One colour per model for every chart of the report, from the model list (then any benchmarked model not in it).
+    colors: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def chart_data(self) -> ChartData:
+        from .charts import chart_data
+
+        return chart_data([m.point for m in self.models], self.cells, self.ops, self.colors)
 
 
 def bench_files(patterns: Iterable[str]) -> list:
@@ -69,7 +88,7 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     """Profile ``specs`` (default: the zoo), attach published accuracy and read benchmark results."""
     from .accuracy import published_accuracy
     from .bench.results import read_results
-    from .charts import bench_cells, model_point
+    from .charts import bench_cells, colour_map, model_point
     from .sources import resolve_models
 
     models, seen = [], set()
@@ -86,30 +105,31 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     results = tuple(read_results(bench_files(bench))) if bench else ()
     macs = {m.name: m.profile.totals.macs for m in models}  # the analyzer's figures win over the files'
     default_title = "The lecture's CNN zoo" if not specs else "CNN profile report"
-    return ReportData(title=title or default_title, models=tuple(models), results=results,
-                      cells=bench_cells(results, macs), ops=ops, default_zoo=not specs)
+    cells = bench_cells(results, macs)
+    return ReportData(title=title or default_title, models=tuple(models), results=results, cells=cells, ops=ops,
+                      default_zoo=not specs,
+                      colors=colour_map([m.name for m in models] + [c.model for c in cells]))
 
 
 def charts_svg(data: ReportData) -> list:
-    """[(kind, svg text)] for every chart the data allows (benchmark charts only with results)."""
+    """[(kind, svg text)] for every chart the data allows (benchmark charts only with results, power charts only
+    with power readings), all drawn from one ChartData and so with one colour per model."""
     from .charts import CHARTS, to_svg
 
-    points = [m.point for m in data.models]
-    out = []
-    for kind in CHARTS.values():
-        if kind.needs_bench and not data.cells:
-            continue
-        out.append((kind, to_svg(kind.draw(points, data.cells, data.ops), salt=kind.name)))
-    return out
+    chart_data = data.chart_data
+    return [(kind, to_svg(kind.draw(chart_data), salt=kind.name)) for kind in CHARTS.values()
+            if kind.drawable(chart_data)]
 
 
 # --- presentation ---------------------------------------------------------------------------------------------
 
-def _pct(v) -> str:
-    return "-" if v is None else f"{v:.2f}"
+SUMMARY_HEADERS = ("Model", "Input (CxHxW)", "Params", "MACs", "FLOPs", "Activation memory", "Top-1 %", "Top-5 %",
+                   "Accuracy source")
+BENCH_HEADERS = ("Model", "Device", "dtype", "Batch", "Status", "Median (ms)", "p90 (ms)", "Images/s", "Peak memory",
+                 "")
 
 
-def _summary(data: ReportData) -> list:
+def _summary(data: ReportData) -> Table:
     from .charts import best_throughput
     from .formatting import human, human_bytes
 
@@ -118,18 +138,21 @@ def _summary(data: ReportData) -> list:
     for c in data.cells:
         if c.batch == 1 and c.latency_ms is not None:
             lat1[c.model] = min(c.latency_ms, lat1.get(c.model, c.latency_ms))
-    rows = []
+    bench = bool(data.results)
+    rows, notes = [], []
     for m in data.models:
         t, p, a = m.profile.totals, m.profile, m.accuracy
-        rows.append({
-            "name": m.name, "input": "x".join(map(str, p.input_shape[1:])), "params": human(t.params),
-            "macs": human(t.macs), "flops": human(t.flops), "memory": human_bytes(t.activation_bytes),
-            "top1": _pct(a.top1) if a else "-", "top5": _pct(a.top5) if a else "-",
-            "source": f"{a.source} ({a.crops} crop, {a.resolution}px)" if a else "no published ImageNet figure",
-            "note": a.note if a else "",
-            "latency": f"{lat1[m.name]:.3g}" if m.name in lat1 else "-",
-            "throughput": f"{best[m.name][0]:.4g} (batch {best[m.name][1]})" if m.name in best else "-"})
-    return rows
+        rows.append((m.name, "x".join(map(str, p.input_shape[1:])), human(t.params), human(t.macs), human(t.flops),
+                     human_bytes(t.activation_bytes), pct(a.top1 if a else None), pct(a.top5 if a else None),
+                     f"{a.source} ({a.crops} crop, {a.resolution}px)" if a else "no published ImageNet figure")
+                    + ((f"{lat1[m.name]:.3g}" if m.name in lat1 else "-",
+                        f"{best[m.name][0]:.4g} (batch {best[m.name][1]})" if m.name in best else "-")
+                       if bench else ()))
+        notes.append(a.note if a else "")
+    headers = SUMMARY_HEADERS + (("Latency, batch 1 (ms)", "Best throughput (img/s)") if bench else ())
+    align = right_aligned(len(SUMMARY_HEADERS), 2, 8) + (("right", "right") if bench else ())
+    # The per-model accuracy notes ride along as records: the HTML shows each as its source cell's hover text.
+    return Table(headers=headers, rows=tuple(rows), align=align, records=tuple({"note": n} for n in notes))
 
 
 def _layer_tables(data: ReportData) -> list:
@@ -140,7 +163,7 @@ def _layer_tables(data: ReportData) -> list:
              "rows": _table_cells(lecture_view(m.profile), False)} for m in data.models]
 
 
-def _bench_rows(data: ReportData) -> list:
+def _bench_rows(data: ReportData) -> Table:
     from .formatting import human_bytes
 
     rows = []
@@ -148,13 +171,26 @@ def _bench_rows(data: ReportData) -> list:
         if r.status == "invalid":
             continue
         lat = r.latency_ms
-        rows.append({"model": r.model, "device": r.device_name or r.device, "dtype": r.dtype,
-                     "batch": r.batch_size, "status": r.status,
-                     "median": f"{lat.median:.3g}" if lat else "-", "p90": f"{lat.p90:.3g}" if lat else "-",
-                     "throughput": f"{r.throughput_ips:.4g}" if r.throughput_ips else "-",
-                     "memory": human_bytes(r.peak_memory_bytes) if r.peak_memory_bytes else "-",
-                     "noisy": "noisy" if r.noisy else "", "error": r.error or ""})
-    return rows
+        rows.append((r.model, r.device_name or r.device, r.dtype, r.batch_size, r.status,
+                     f"{lat.median:.3g}" if lat else "-", f"{lat.p90:.3g}" if lat else "-",
+                     f"{r.throughput_ips:.4g}" if r.throughput_ips else "-",
+                     human_bytes(r.peak_memory_bytes) if r.peak_memory_bytes else "-",
+                     " ".join(x for x in ("noisy" if r.noisy else "", r.error or "") if x)))
+    align = ("left",) * 3 + ("right", "left") + ("right",) * 4 + ("left",)
+    return Table(headers=BENCH_HEADERS, rows=tuple(rows), align=align)
+
+
+def _html(table: Table, hover_column: Optional[int] = None, css: Optional[dict] = None) -> dict:
+    """A Table as the template draws it: (text, css class, hover text) per cell; right-aligned columns are "num".
+
+    ``hover_column``: the column whose cells show the row's record "note" on hover; ``css``: extra classes by column.
+    """
+    classes = [(css or {}).get(i) or ("num" if table.alignment(i) == "right" else "")
+               for i in range(len(table.headers))]
+    notes = [r.get("note", "") for r in table.records] or [""] * len(table.rows)
+    return {"headers": list(zip(table.headers, classes)),
+            "rows": [[(cell, classes[i], notes[n] if i == hover_column else "") for i, cell in enumerate(row)]
+                     for n, row in enumerate(table.rows)]}
 
 
 def _environments(data: ReportData) -> list:
@@ -185,32 +221,19 @@ def render_html(data: ReportData) -> str:
 
     conventions = asdict(data.models[0].profile.conventions) if data.models else asdict(Conventions())
     return _template().render(
-        title=data.title, version=version_of_package, summary=_summary(data), has_bench=bool(data.results),
+        title=data.title, version=version_of_package, has_bench=bool(data.results),
+        summary=_html(_summary(data), hover_column=SUMMARY_HEADERS.index("Accuracy source"),
+                      css={SUMMARY_HEADERS.index("Accuracy source"): "src"}),
         charts=[{"name": k.name, "caption": k.caption, "svg": Markup(svg)} for k, svg in charts_svg(data)],
-        conventions=conventions, environments=_environments(data), bench_rows=_bench_rows(data),
+        conventions=conventions, environments=_environments(data), bench_rows=_html(_bench_rows(data)),
         invalid=[f"{r.model} at batch {r.batch_size}" for r in data.results if r.status == "invalid"],
         layer_tables=_layer_tables(data), ops=data.ops,
         left_out=list(LEFT_OUT_BY_DEFAULT) if data.default_zoo else [])
 
 
 def write_report(html: str, path: str) -> str:
-    from .charts import write_atomic
-
     if not path.lower().endswith((".html", ".htm")):
         raise InputError(f"cannot write the report to {path!r}: the file name must end in .html")
     write_atomic(path, html.encode("utf-8"))
     return path
 
-
-def check_writable(path: str) -> None:
-    """Fail before any work if ``path``'s directory cannot be created or written."""
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    probe = parent
-    while not os.path.exists(probe):
-        probe = os.path.dirname(probe)
-    if os.path.isdir(path):
-        raise InputError(f"cannot write {path!r}: it is a directory")
-    if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write {path!r}: {probe!r} is not a writable directory")
-    if os.path.exists(path) and not os.access(path, os.W_OK) and not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write {path!r}: permission denied")

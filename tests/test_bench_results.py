@@ -54,3 +54,16 @@ def test_reader_takes_a_directory_and_rejects_garbage_in_the_middle(tmp_path):
     (tmp_path / "d.jsonl").write_text('{"schema": 2}\n' + _ok(3).to_json() + "\n")
     with pytest.raises(InputError, match="d.jsonl:1"):
         read_results(tmp_path / "d.jsonl")
+
+
+def test_power_fields_round_trip_and_a_line_written_before_them_still_reads(tmp_path):
+    from dataclasses import replace
+
+    powered = replace(_ok(), power_w=212.5, energy_per_image_j=0.053)
+    d = json.loads(powered.to_json())
+    assert (d["power_w"], d["energy_per_image_j"]) == (212.5, 0.053)
+    assert BenchResult.from_json(powered.to_json()) == powered
+    old = {k: v for k, v in json.loads(_ok().to_json()).items() if k not in ("power_w", "energy_per_image_j")}
+    (tmp_path / "old.jsonl").write_text(json.dumps(old) + "\n")
+    (r,) = read_results(tmp_path / "old.jsonl")
+    assert r.power_w is None and r.energy_per_image_j is None and r.throughput_ips == 4000.0

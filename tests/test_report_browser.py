@@ -48,7 +48,8 @@ def report(tmp_path_factory):
     d = tmp_path_factory.mktemp("browser")
     results = [BenchResult(model=m, batch_size=b, status="ok", device="cpu", device_name="CPU", dtype="float32",
                            latency_ms=Latency(*(ms * b * k for ms in (5.0, 5.5, 6.0, 0.2, 5.1, 4.9)), 20),
-                           throughput_ips=1e3 / (5.0 * k), peak_memory_bytes=b * 10 ** 8)
+                           throughput_ips=1e3 / (5.0 * k), peak_memory_bytes=b * 10 ** 8,
+                           power_w=50.0 * k + 10 * b, energy_per_image_j=(50.0 * k + 10 * b) * 5.0 * k / 1e3)
                for k, m in ((1, "alexnet"), (3, "resnet18")) for b in (1, 2, 4)]
     (d / "bench.jsonl").write_text("".join(r.to_json() + "\n" for r in results))
     path = d / "report.html"

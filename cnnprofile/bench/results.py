@@ -48,6 +48,10 @@ class BenchResult:
     latency_ms: Optional[Latency] = None
     noisy: bool = False
     throughput_ips: Optional[float] = None
+    # Average board power (W) over the throughput window and energy per image (J) over the same window; None where
+    # the device does not report power (CPUs, GPUs without NVML power readings) and in files written before.
+    power_w: Optional[float] = None
+    energy_per_image_j: Optional[float] = None
     peak_memory_bytes: Optional[int] = None
     peak_memory_kind: Optional[str] = None  # "cuda_max_allocated", "rss_delta" or None
     predicted_memory_bytes: Optional[int] = None

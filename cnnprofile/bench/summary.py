@@ -4,21 +4,19 @@
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Sequence
 
-from ..formatting import _rows_table, human, human_bytes
+from ..formatting import human, human_bytes
+from ..tabular import Table, render_table, right_aligned
 from .results import BenchResult
 
-HEADERS = ["Model", "Batch", "Status", "Median ms", "p90 ms", "p99 ms", "IQR %", "Images/s", "Peak mem",
-           "Predicted mem", "FLOPs/img", "TFLOP/s", "% of peak"]
+HEADERS = ("Model", "Batch", "Status", "Median ms", "p90 ms", "p99 ms", "IQR %", "Images/s", "Peak mem",
+           "Predicted mem", "FLOPs/img", "TFLOP/s", "% of peak")
 CSV_COLUMNS = ["model", "batch_size", "status", "noisy", "latency_median_ms", "latency_p90_ms", "latency_p99_ms",
-               "latency_iqr_ms", "latency_n", "throughput_ips", "peak_memory_bytes", "peak_memory_kind",
-               "predicted_memory_bytes", "flops_per_image", "macs_per_image", "params", "achieved_tflops",
-               "peak_tflops", "pct_of_peak", "device", "device_name", "dtype", "autocast", "channels_last",
-               "compile", "cuda_graphs", "error"]
+               "latency_iqr_ms", "latency_n", "throughput_ips", "power_w", "energy_per_image_j", "peak_memory_bytes",
+               "peak_memory_kind", "predicted_memory_bytes", "flops_per_image", "macs_per_image", "params",
+               "achieved_tflops", "peak_tflops", "pct_of_peak", "device", "device_name", "dtype", "autocast",
+               "channels_last", "compile", "cuda_graphs", "error"]
 
 MEMORY_KINDS = {"cuda_max_allocated": "torch.cuda.max_memory_allocated over the timed runs (weights, input, "
                                       "activations, workspaces)",
@@ -48,6 +46,20 @@ def _cells(r: BenchResult) -> list:
             f"{r.pct_of_peak:.1f}" if r.pct_of_peak is not None else "-"]
 
 
+POWER_HEADERS = ("Power W", "Images/J")
+
+
+def _has_power(results: Sequence[BenchResult]) -> bool:
+    return any(r.power_w is not None for r in results if _shown(r))
+
+
+def _power_cells(r: BenchResult) -> list:
+    if not _shown(r):
+        return ["-", "-"]
+    return [f"{r.power_w:.0f}" if r.power_w is not None else "-",
+            f"{1 / r.energy_per_image_j:.3g}" if r.energy_per_image_j else "-"]
+
+
 def _header(results: Sequence[BenchResult]) -> list:
     r = results[0]
     env = r.env
@@ -73,47 +85,41 @@ def _notes(results: Sequence[BenchResult]) -> list:
              "Predicted mem = the analyzer's activations written in one pass + weights (an upper bound on what "
              "is alive at once)."]
     notes += [f"Peak mem: {MEMORY_KINDS.get(k, k)}." for k in kinds]
+    if _has_power(results):
+        notes.append("Power W: average board power over the throughput window; Images/J: images per joule over "
+                     "the same window ('-' where the device reported no power).")
     notes += [f"{r.model} batch {r.batch_size}: {r.status}: {r.error}" for r in results if r.error]
     return notes
-
-
-def to_text(results: Sequence[BenchResult], markdown: bool = False) -> str:
-    if not results:
-        return "No results.\n"
-    table = _rows_table([_cells(r) for r in results], HEADERS, markdown, right_from=3)
-    notes = _notes(results)
-    if markdown:
-        return "\n".join([f"### {_header(results)[0]}", "", table, ""] + [f"- {n}" for n in notes]) + "\n"
-    return "\n".join(_header(results) + ["", table, ""] + notes) + "\n"
 
 
 def _presented(r: BenchResult) -> dict:
     d = r.to_dict()
     if not _shown(r):  # keep what identifies the cell, drop numbers that must not be read as results
-        for key in ("latency_ms", "throughput_ips", "peak_memory_bytes", "achieved_tflops", "pct_of_peak"):
+        for key in ("latency_ms", "throughput_ips", "power_w", "energy_per_image_j", "peak_memory_bytes",
+                    "achieved_tflops", "pct_of_peak"):
             d[key] = None
     return d
 
 
-def to_json(results: Sequence[BenchResult]) -> str:
-    return json.dumps([_presented(r) for r in results], indent=2) + "\n"
+def _flat(r: BenchResult) -> dict:
+    d = _presented(r)
+    lat = d.pop("latency_ms") or {}
+    d.update({f"latency_{k}_ms": lat.get(k) for k in ("median", "p90", "p99", "iqr")}, latency_n=lat.get("n"))
+    return d
 
 
-def to_csv(results: Sequence[BenchResult]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    for r in results:
-        d = _presented(r)
-        lat = d.pop("latency_ms") or {}
-        d.update({f"latency_{k}_ms": lat.get(k) for k in ("median", "p90", "p99", "iqr")}, latency_n=lat.get("n"))
-        w.writerow(d)
-    return buf.getvalue()
+def summary_table(results: Sequence[BenchResult]) -> Table:
+    """Power columns appear only when some result carries a power reading (CUDA devices that report it)."""
+    power = _has_power(results)
+    headers = HEADERS + (POWER_HEADERS if power else ())
+    rows = tuple(tuple(_cells(r) + (_power_cells(r) if power else [])) for r in results)
+    return Table(headers=headers, rows=rows, align=right_aligned(len(headers), 3),
+                 title=_header(results)[0] if results else "", notes=tuple(_notes(results)) if results else (),
+                 records=tuple(_presented(r) for r in results), flat_records=tuple(_flat(r) for r in results),
+                 columns=tuple(CSV_COLUMNS))
 
 
 def render(results: Sequence[BenchResult], fmt: str) -> str:
-    if fmt == "json":
-        return to_json(results)
-    if fmt == "csv":
-        return to_csv(results)
-    return to_text(results, markdown=fmt == "markdown")
+    if not results and fmt in ("text", "markdown"):
+        return "No results.\n"
+    return render_table(summary_table(results), fmt)

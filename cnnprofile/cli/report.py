@@ -28,7 +28,8 @@ def report(models, bench, output, title, ops):
 
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
     """
-    from ..report import DEFAULT_OUTPUT, check_writable, collect, render_html, write_report
+    from ..files import check_writable
+    from ..report import DEFAULT_OUTPUT, collect, render_html, write_report
 
     models, bench = _split(models, bench)
     output = output or DEFAULT_OUTPUT
@@ -51,13 +52,15 @@ def chart(kind, models, bench, output, ops):
     """One chart of MODELS as SVG or PNG, e.g. 'cnnprofile chart accuracy-vs-ops alexnet vgg16 -o ops.svg'.
 
     KIND is one of: accuracy-vs-ops, accuracy-bars, accuracy-density, ops-vs-params, and, with --bench,
-    latency-vs-batch, throughput-vs-batch, memory-vs-batch, ops-vs-latency, accuracy-vs-throughput.
+    latency-vs-batch, throughput-vs-batch, memory-vs-batch, ops-vs-latency, accuracy-vs-throughput, and, with
+    results that carry power readings, power-vs-batch, images-per-joule-vs-batch.
     """
     import os
 
     from ..charts import chart_kind, save
     from ..errors import InputError
-    from ..report import check_writable, collect
+    from ..files import check_writable
+    from ..report import collect
 
     chosen = chart_kind(kind)
     if os.path.splitext(output)[1].lower() not in (".svg", ".png"):
@@ -69,5 +72,7 @@ def chart(kind, models, bench, output, ops):
     data = collect(models, bench, ops=ops)
     if chosen.needs_bench and not data.cells:
         raise InputError(f"chart {kind!r}: the benchmark files hold no timed or out-of-memory result")
-    save(chosen.draw([m.point for m in data.models], data.cells, ops), output, salt=kind)
+    if not chosen.drawable(data.chart_data):
+        raise InputError(f"chart {kind!r}: no benchmark result carries a power reading (power_w)")
+    save(chosen.draw(data.chart_data), output, salt=kind)
     click.echo(f"wrote {output}")
