@@ -115,16 +115,27 @@ class CallLog:
 
 # --- the user's module is left as it was ------------------------------------------------------------------
 
+_HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+               "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks")
+
+
 @contextmanager
-def evaluating(model: nn.Module) -> Iterator[nn.Module]:
-    """``model`` in eval mode for the duration; every submodule's own training flag is restored afterwards."""
+def left_as_found(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` in eval mode for the duration; afterwards, returned or raised, every submodule's own training
+    flag is restored and every hook added meanwhile is removed (fvcore leaves its scope hooks behind when the
+    forward pass raises)."""
     modes = {m: m.training for m in model.modules()}
+    hooks = {(m, d): set(getattr(m, d)) for m in model.modules() for d in _HOOK_DICTS if hasattr(m, d)}
     model.eval()
     try:
         yield model
     finally:
         for m, mode in modes.items():
             m.train(mode)
+        for (m, d), keys in hooks.items():
+            added = [k for k in getattr(m, d) if k not in keys]
+            for k in added:
+                del getattr(m, d)[k]
 
 
 # --- errors ------------------------------------------------------------------------------------------------

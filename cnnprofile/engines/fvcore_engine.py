@@ -49,7 +49,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..records import Conventions, LayerRecord, Profile, UncountedOp
-from .base import Call, CallLog, Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, evaluating, \
+from .base import Call, CallLog, Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, left_as_found, \
     input_row
 
 # fvcore's operator keys whose counts are multiply-adds ("conv" is its own name for aten::_convolution).
@@ -172,7 +172,7 @@ class FvcoreEngine(Engine):
         n, size = input_shape[0], torch.empty((), dtype=dtype).element_size()
         model = _runnable(module)
         try:
-            with evaluating(model):
+            with left_as_found(model):
                 calls, order, by_op, act, unsupported = _analyse(model, torch.randn((1, *input_shape[1:])))
         except ModelRaised as raised:
             raise cannot_run(name, input_shape, raised, engine=self.name) from raised.error

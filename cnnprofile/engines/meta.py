@@ -14,7 +14,7 @@ from torch import nn
 from ..formulas import op_name
 from ..records import LayerRecord, Profile, UncountedOp
 from ..tracer import CallEnd, CallStart, OpEvent, trace
-from .base import Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, evaluating, input_row
+from .base import Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, left_as_found, input_row
 
 _MAC_OPS = {"aten.convolution": "conv", "aten._convolution": "conv", "aten.addmm": "fc", "aten.mm": "fc",
             "aten.bmm": "fc", "aten.baddbmm": "fc"}
@@ -131,7 +131,7 @@ class MetaEngine(Engine):
         state, params = _meta_state(module, dtype)
         extra = {op_name(op): fn for op, fn in (formulas or {}).items()}
         try:
-            with evaluating(module):
+            with left_as_found(module):
                 tr = trace(module, lambda: torch.func.functional_call(module, state, (x,)), frozenset(params),
                            extra)
         except ModelRaised as raised:
