@@ -58,7 +58,8 @@ def depth_view(profile: Profile, depth: int) -> tuple:
         else:
             c = calls[k]
             out.append(merge(g, g[0], name=c.name or "(model)", type=c.type, kind="block", kernel_size=(),
-                             out_features=0, variant="", depth=c.depth, call_path=g[0].call_path[:depth + 1], output_shape=c.output_shape))
+                             out_features=0, variant="", depth=c.depth, call_path=g[0].call_path[:depth + 1],
+                             output_shape=c.output_shape))
     return tuple(out)
 
 

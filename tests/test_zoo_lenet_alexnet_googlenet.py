@@ -94,7 +94,7 @@ def test_alexnet_sizes_and_parameters():
     sizes = [s[1] for s in _shapes_after(m.features, (nn.Conv2d, nn.MaxPool2d), (3, 227, 227))]
     assert sizes == [55, 27, 27, 13, 13, 13, 13, 6]  # conv1, pool1, conv2, pool2, conv3, conv4, conv5, pool5
     assert [c.groups for c in m.features if isinstance(c, nn.Conv2d)] == [1, 2, 1, 2, 2]
-    assert [type(l).__name__ for l in m.features].count("LocalResponseNorm") == 2
+    assert [type(layer).__name__ for layer in m.features].count("LocalResponseNorm") == 2
     assert _params(m) == 60_965_224
     assert _macs(m, (3, 227, 227)) == 724_406_816
 
@@ -154,7 +154,8 @@ TABLE1_PARAMS_K = {"conv1": 2.7, "conv2+conv3": 112, "3a": 159, "3b": 380, "4a":
 
 def test_googlenet_table1_params_column_counts_k_as_1024():
     m = _meta(googlenet)
-    weights = sum(p.numel() for name, p in m.named_parameters() if name.endswith("weight") and not name.startswith("aux"))
+    weights = sum(p.numel() for name, p in m.named_parameters()
+                  if name.endswith("weight") and not name.startswith("aux"))
     assert weights == 6_990_272
     assert sum(TABLE1_PARAMS_K.values()) == pytest.approx(6797.7)  # "about 6.8M"
     # Rows that leave no doubt about the unit: 112K and 1000K are exact in units of 1024.

@@ -49,8 +49,8 @@ from torch import nn
 
 from ..errors import InputError
 from ..records import Conventions, LayerRecord, Profile, UncountedOp
-from .base import Call, CallLog, Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, left_as_found, \
-    input_row
+from .base import (Call, CallLog, Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, input_row,
+                   left_as_found)
 
 # fvcore's operator keys whose counts are multiply-adds ("conv" is its own name for aten::_convolution).
 MAC_KEYS = frozenset({"conv", "addmm", "linear", "mm", "matmul", "bmm", "einsum"})
