@@ -76,7 +76,8 @@ def main() -> None:
                  for b in (1, 256)]
         worst = max(worst, *peaks)
         print(f"| {name} | {peaks[0] / MIB:.0f} | {peaks[1] / MIB:.0f} |")
-    print(f"\nWorst peak RSS over the zoo: {worst / MIB:.0f} MiB ({(worst - base_rss) / MIB:+.0f} MiB over import torch)")
+    over = (worst - base_rss) / MIB
+    print(f"\nWorst peak RSS over the zoo: {worst / MIB:.0f} MiB ({over:+.0f} MiB over import torch)")
 
 
 if __name__ == "__main__":

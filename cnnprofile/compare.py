@@ -54,7 +54,7 @@ def _sort_key(sort: str):
 def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = None, dtype="float32",
             engine: str = "meta", kwargs: Optional[dict] = None, sort: Optional[str] = None) -> Comparison:
     """Profile every model of ``specs`` (names, ``torchvision:resnet*`` globs, ``file.py:factory``...)."""
-    from .engines import profile_with
+    from .analyzer import profile
     from .sources import resolve_models
 
     if sort is not None and sort not in SORT_KEYS:
@@ -64,7 +64,7 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
         raise InputError("no models to compare")
     rows, conventions = [], Conventions()
     for source in sources:
-        p = profile_with(engine, source, input_size, batch=batch, dtype=dtype)
+        p = profile(source, input_size, batch=batch, dtype=dtype, engine=engine)
         acc = published_accuracy(source)
         t = p.totals
         rows.append(ComparisonRow(

@@ -7,8 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Sequence
 
-from .records import Profile
-from .views import LAYER_COLUMNS
+from .records import LayerRecord, Profile, layer_columns
 
 FORMATS = ("text", "markdown", "csv", "json")
 
@@ -39,6 +38,27 @@ def shape_hwc(shape: Sequence[int]) -> str:
     return "x".join(map(str, dims)) or "-"
 
 
+def _size(kernel: tuple) -> str:
+    return str(kernel[0]) if len(set(kernel)) == 1 else "x".join(map(str, kernel))
+
+
+def layer_label(row: LayerRecord) -> str:
+    """The lecture's name of a row: "CONV3-64", "DECONV2-16", "POOL2", "AVGPOOL3", "AVGPOOL-ADAPTIVE", "FC-4096",
+    "INPUT"; any other row goes by its type."""
+    if row.kind == "input":
+        return "INPUT"
+    if row.kind == "conv" and row.out_features:
+        prefix = "DECONV" if row.variant == "transposed" else "CONV"
+        return f"{prefix}{_size(row.kernel_size)}-{row.out_features}"
+    if row.kind == "pool" and row.variant:
+        if row.variant.startswith("adaptive"):
+            return f"{row.variant.split('-')[1].upper()}POOL-ADAPTIVE"
+        return f"{'POOL' if row.variant == 'max' else 'AVGPOOL'}{_size(row.kernel_size)}"
+    if row.kind == "fc" and row.out_features:
+        return f"FC-{row.out_features}"
+    return row.type
+
+
 def _rows_table(rows, headers: list, markdown: bool, right_from: int = 3, right_to: int = 99) -> str:
     """A plain or markdown table; columns right_from..right_to-1 (the numbers) are right-aligned."""
     cells = [headers] + rows
@@ -58,7 +78,7 @@ def _rows_table(rows, headers: list, markdown: bool, right_from: int = 3, right_
 
 def _table_cells(rows, exact_numbers: bool) -> list:
     num = exact if exact_numbers else human
-    return [[r.label or r.type, r.name, r.type, shape_hwc(r.output_shape),
+    return [[layer_label(r), r.name, r.type, shape_hwc(r.output_shape),
              num(r.activation_elems) if r.activation_elems else "-",
              num(r.params) if r.params else "-", num(r.macs) if r.macs else "-",
              num(r.flops) if r.flops else "-"] + (["uncounted: " + ", ".join(r.uncounted_ops)]
@@ -101,10 +121,8 @@ def to_text(profile: Profile, rows, *, view: str, exact_numbers: bool = False, m
 
 
 def _row_dict(row) -> dict:
-    d = {c: getattr(row, c) for c in LAYER_COLUMNS}
-    d["output_shape"] = list(row.output_shape)
-    d["uncounted_ops"] = list(row.uncounted_ops)
-    return d
+    d = {c: getattr(row, c) for c in layer_columns()}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
 def to_json(profile: Profile, rows, *, view: str) -> str:
@@ -118,13 +136,12 @@ def to_json(profile: Profile, rows, *, view: str) -> str:
 
 def to_csv(rows) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=LAYER_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=layer_columns(), lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        d = _row_dict(r)
-        d["output_shape"] = "x".join(map(str, r.output_shape))
+        d = {c: getattr(r, c) for c in layer_columns()}
         d["uncounted_ops"] = " ".join(r.uncounted_ops)
-        writer.writerow(d)
+        writer.writerow({k: "x".join(map(str, v)) if isinstance(v, tuple) else v for k, v in d.items()})
     return buf.getvalue()
 
 

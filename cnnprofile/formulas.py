@@ -1,16 +1,19 @@
 """The op formula registry: the cost of every ATen operator we count, computed from shapes alone.
 
-Keys are ATen overload packets (``aten.convolution``); an op missing from this registry is reported as
-uncounted, never as zero. Ops that do no arithmetic (views, copies, concatenation) are registered explicitly
-with zero cost so that "0" always means "we know it is free".
+Keys are operator overload packets (``aten.convolution``, ``mylib.my_op``); an op missing from this registry is
+reported as uncounted, never as zero. Ops that do no arithmetic (views, copies, concatenation) are registered
+explicitly with zero cost so that "0" always means "we know it is free". Users add formulas for their own ops
+with ``register_formula`` (for good) or ``cnnprofile.profile(..., formulas={...})`` (for one call).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import torch
+
+from .errors import InputError
 
 
 @dataclass(frozen=True)
@@ -37,26 +40,64 @@ def formula(*names: str, rule: str):
     return register
 
 
-def _first_tensor(value) -> Optional[torch.Tensor]:
+def op_name(op) -> str:
+    """The registry's key for an op given as a name (``"mylib.my_op"``, ``"mylib::my_op"``) or as the op itself
+    (``torch.ops.mylib.my_op`` or one of its overloads, ``torch.ops.mylib.my_op.default``)."""
+    if isinstance(op, str):
+        return op.replace("::", ".")
+    if isinstance(op, torch._ops.OpOverload):
+        op = op.overloadpacket
+    if isinstance(op, torch._ops.OpOverloadPacket):
+        return str(op)
+    raise InputError(f"expected an op name such as 'mylib.my_op' or torch.ops.mylib.my_op, got {op!r}")
+
+
+def register_formula(op, fn: Optional[Formula] = None, *, rule: str = ""):
+    """Count ``op`` (a custom op of yours, e.g. one defined with ``torch.library``) with ``fn(args, kwargs, out)
+    -> Cost`` from now on; ``args``/``kwargs``/``out`` are the op's (meta) tensors and values. Usable as a
+    decorator. Ops that already have a formula are refused: pass ``formulas=`` to ``profile()`` to override one
+    for a call."""
+    def register(fn: Formula) -> Formula:
+        key = op_name(op)
+        if key in FORMULAS:
+            raise InputError(f"{key} already has a formula; pass formulas={{{key!r}: ...}} to profile() to "
+                             "override it for one call")
+        FORMULAS[key] = fn
+        RULES[key] = rule or f"user formula {getattr(fn, '__qualname__', fn)!s}"
+        return fn
+
+    return register if fn is None else register(fn)
+
+
+def first_tensor(value) -> Optional[torch.Tensor]:
+    """The first tensor in ``value`` (a tensor, or nested tuples/lists of them), or None."""
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, (tuple, list)):
         for v in value:
-            t = _first_tensor(v)
+            t = first_tensor(v)
             if t is not None:
                 return t
     return None
 
 
 def _out_numel(out) -> int:
-    t = _first_tensor(out)
+    t = first_tensor(out)
     return t.numel() if t is not None else 0
 
 
-def cost_of(op_name: str, args: tuple, kwargs: dict, out: Any) -> Optional[Cost]:
-    """Cost of one dispatched op, or None when the registry has no formula for it."""
-    fn = FORMULAS.get(op_name)
-    return None if fn is None else fn(args, kwargs, out)
+def cost_of(name: str, args: tuple, kwargs: dict, out: Any, formulas: Optional[Mapping] = None) -> Optional[Cost]:
+    """Cost of one dispatched op, or None when there is no formula for it. ``formulas`` (op name -> formula)
+    come first: one call's additions and overrides."""
+    fn = formulas.get(name) if formulas else None
+    fn = fn or FORMULAS.get(name)
+    if fn is None:
+        return None
+    cost = fn(args, kwargs, out)
+    if not isinstance(cost, Cost):
+        raise InputError(f"the formula for {name} returned {type(cost).__name__}; a formula returns "
+                         "cnnprofile.Cost(macs=..., flops=...)")
+    return cost
 
 
 # --- multiply-accumulate ops -------------------------------------------------------------------------------
@@ -132,7 +173,7 @@ def _per_output_element(flops_each: int) -> Formula:
 
 
 def _per_input_element(flops_each: int) -> Formula:
-    return lambda args, kwargs, out: Cost(0, flops_each * _first_tensor(args).numel())
+    return lambda args, kwargs, out: Cost(0, flops_each * first_tensor(args).numel())
 
 
 _ELEMENTWISE = [

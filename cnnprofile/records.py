@@ -1,8 +1,18 @@
-"""Plain records produced by the analyzer. Computation fills them; formatting only reads them."""
+"""Plain records produced by the engines. Computation fills them; formatting only reads them.
+
+Each record owns its schema: tables, CSV, JSON and data frames take their columns from the dataclass fields.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Optional
+from dataclasses import asdict, dataclass, field, fields
+from typing import Literal, Optional
+
+# What a row is: the lecture's anchors (input, conv, pool, fc), a run of functional ops in a parent's forward
+# ("functional"), any other leaf module ("other"), or a module rolled up by the depth view ("block").
+Kind = Literal["input", "conv", "pool", "fc", "functional", "other", "block"]
+KINDS: tuple = Kind.__args__
+# The flavour of a torch convolution or pooling layer, where the kind alone does not say it.
+Variant = Literal["", "transposed", "max", "avg", "adaptive-max", "adaptive-avg"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +50,9 @@ class LayerRecord:
 
     name: str
     type: str
-    kind: str  # "input", "conv", "pool", "fc", "functional" or "other"
-    label: str  # lecture-style label, e.g. "CONV3-64", "POOL2", "FC-4096"
+    kind: Kind
     depth: int
-    call_path: tuple  # call ids from the model down to the owning call
+    call_path: tuple = field(metadata={"column": False})  # call ids from the model down to the owning call
     output_shape: tuple
     params: int
     bias_params: int
@@ -52,6 +61,11 @@ class LayerRecord:
     activation_elems: int
     activation_bytes: int
     uncounted_ops: tuple = ()  # aten op names in this row that have no formula
+    # The anatomy of a torch conv, pool or linear layer (left empty for anything else), from which the
+    # lecture's labels ("CONV3-64", "POOL2", "FC-4096") are made where rows are presented.
+    kernel_size: tuple = ()
+    out_features: int = 0  # output channels of a convolution, output features of a linear layer
+    variant: Variant = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,11 @@ class Profile:
     def to_dataframe(self):
         import pandas as pd
 
-        from .views import LAYER_COLUMNS
+        columns = layer_columns()
+        return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in self.layers], columns=columns)
 
-        return pd.DataFrame([{c: getattr(r, c) for c in LAYER_COLUMNS} for r in self.layers], columns=LAYER_COLUMNS)
+
+def layer_columns() -> list:
+    """The columns of a layer table in CSV, JSON and data frames: the fields of ``LayerRecord``, minus those
+    marked as internal links (the call path into ``Profile.calls``)."""
+    return [f.name for f in fields(LayerRecord) if f.metadata.get("column", True)]

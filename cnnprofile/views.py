@@ -6,8 +6,6 @@ from typing import Iterable, Optional
 
 from .records import LayerRecord, Profile
 
-LAYER_COLUMNS = ["name", "type", "kind", "label", "depth", "output_shape", "params", "bias_params", "macs", "flops",
-                 "activation_elems", "activation_bytes", "uncounted_ops"]
 # Rows of these kinds start a row of the lecture's table; everything else folds into the row before it.
 ANCHORS = ("input", "conv", "pool", "fc")
 
@@ -59,8 +57,9 @@ def depth_view(profile: Profile, depth: int) -> tuple:
             out.append(merge(g, g[0]))
         else:
             c = calls[k]
-            out.append(merge(g, g[0], name=c.name or "(model)", type=c.type, kind="block", label=c.type,
-                             depth=c.depth, call_path=g[0].call_path[:depth + 1], output_shape=c.output_shape))
+            out.append(merge(g, g[0], name=c.name or "(model)", type=c.type, kind="block", kernel_size=(),
+                             out_features=0, variant="", depth=c.depth, call_path=g[0].call_path[:depth + 1],
+                             output_shape=c.output_shape))
     return tuple(out)
 
 

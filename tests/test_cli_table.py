@@ -31,7 +31,7 @@ def test_table_vgg16_is_the_lecture_table():
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
     assert lines[0].startswith("vgg16: input 1x3x224x224")
-    body = [l for l in lines if l.startswith(("INPUT", "CONV", "POOL", "FC"))]
+    body = [line for line in lines if line.startswith(("INPUT", "CONV", "POOL", "FC"))]
     assert len(body) == 22
     assert body[1].split()[:4] == ["CONV3-64", "features.0", "Conv2d", "224x224x64"]
     assert "Activations: 15.2M x 4 bytes (float32) = 61 MB" in r.output
@@ -53,7 +53,7 @@ def test_json_has_the_documented_keys():
     assert doc["model"] == "alexnet" and doc["input_shape"] == [1, 3, 227, 227]
     assert all(JSON_LAYER_KEYS <= set(layer) for layer in doc["layers"])
     assert JSON_TOTAL_KEYS <= set(doc["totals"])
-    assert sum(l["macs"] for l in doc["layers"]) == doc["totals"]["macs"]
+    assert sum(layer["macs"] for layer in doc["layers"]) == doc["totals"]["macs"]
     assert doc["totals"]["params"] == 60_965_224
 
 

@@ -77,7 +77,7 @@ class Probe(nn.Module):
 def test_documented_differences():
     model, shape = Probe(), (1, 3, 8, 8)
     meta = cnnprofile.profile(model, shape)
-    fv = fvcore_engine.profile_model_fvcore(model, shape)
+    fv = fvcore_engine.ENGINE.count(model, shape, dtype=torch.float32, name="Probe")
     m, f = {r.name: r for r in meta.layers}, {r.name: r for r in fv.layers}
     conv_out, fc_out = 4 * 8 * 8, 5
 
@@ -114,7 +114,7 @@ def test_attention_products_are_uncounted_by_fvcore():
 
     shape, tokens, width = (1, 8, 4, 4), 16, 8
     meta = cnnprofile.profile(Attention(), shape)
-    fv = fvcore_engine.profile_model_fvcore(Attention(), shape)
+    fv = fvcore_engine.ENGINE.count(Attention(), shape, dtype=torch.float32, name="Attention")
     assert meta.totals.macs == tokens * tokens * (width + width) and fv.totals.macs == 0
     assert [u.op for u in fv.uncounted_ops] == ["aten.scaled_dot_product_attention"]
 

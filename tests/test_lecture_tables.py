@@ -11,6 +11,7 @@ import re
 import pytest
 
 import cnnprofile
+from cnnprofile.formatting import layer_label
 from cnnprofile.views import lecture_view, without_biases
 
 _UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
@@ -120,7 +121,7 @@ def vgg16_profile():
 def test_vgg16_table_row(vgg16_profile, index):
     label, size, memory, weights = VGG16[index]
     row = lecture_view(without_biases(vgg16_profile))[index]
-    assert row.label.startswith(label)
+    assert layer_label(row).startswith(label)
     assert _hwc(row.output_shape) == size
     assert within_lecture_precision(row.activation_elems, memory), (row.activation_elems, memory)
     assert row.params == weights

@@ -1,5 +1,7 @@
 """Every registered zoo model against its published figures; the registry drives the parametrization."""
 import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 import cnnprofile
 from cnnprofile.models import list_models
@@ -63,15 +65,29 @@ def test_macs_match_published(spec, profiles):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=NAMES)
-def test_rows_add_up_to_totals_in_every_view(spec, profiles):
+def test_totals_match_independent_counts(spec, profiles):
+    """Totals against what torch itself says of the same network: its parameter tensors and the MACs of
+    ``FlopCounterMode`` (which counts convolutions and matrix products, 2 FLOPs per multiply-add)."""
     p = _profile(profiles, spec.name)
-    t = p.totals
-    for rows in (p.layers, lecture_view(p), depth_view(p, 0), depth_view(p, 1), depth_view(p, 2)):
-        assert sum(r.params for r in rows) == t.params
-        assert sum(r.macs for r in rows) == t.macs
-        assert sum(r.flops for r in rows) == t.flops
-        assert sum(r.activation_elems for r in rows) == t.activation_elems
-        assert sum(r.activation_bytes for r in rows) == t.activation_bytes
+    with torch.device("meta"):
+        model = spec.build().eval()
+    assert p.totals.params + p.unused_params == sum(t.numel() for t in model.parameters())
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.empty(1, *spec.input_size, device="meta"))
+    assert p.totals.macs == counter.get_total_flops() // 2
+    assert p.totals.activation_bytes == 4 * p.totals.activation_elems  # float32
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=NAMES)
+def test_every_view_partitions_the_finest_rows(spec, profiles):
+    p = _profile(profiles, spec.name)
+    fields = ("params", "bias_params", "macs", "flops", "activation_elems", "activation_bytes")
+    finest = {f: sum(getattr(r, f) for r in p.layers) for f in fields}
+    for rows in (lecture_view(p), depth_view(p, 0), depth_view(p, 1), depth_view(p, 2)):
+        assert {f: sum(getattr(r, f) for r in rows) for f in fields} == finest
+        assert len(rows) <= len(p.layers)
+    assert len(depth_view(p, 0)) == 2  # the input and the whole model
 
 
 def test_batch_scales_activations_and_ops_not_parameters(profiles):

@@ -94,7 +94,7 @@ def test_alexnet_sizes_and_parameters():
     sizes = [s[1] for s in _shapes_after(m.features, (nn.Conv2d, nn.MaxPool2d), (3, 227, 227))]
     assert sizes == [55, 27, 27, 13, 13, 13, 13, 6]  # conv1, pool1, conv2, pool2, conv3, conv4, conv5, pool5
     assert [c.groups for c in m.features if isinstance(c, nn.Conv2d)] == [1, 2, 1, 2, 2]
-    assert [type(l).__name__ for l in m.features].count("LocalResponseNorm") == 2
+    assert [type(layer).__name__ for layer in m.features].count("LocalResponseNorm") == 2
     assert _params(m) == 60_965_224
     assert _macs(m, (3, 227, 227)) == 724_406_816
 
@@ -144,6 +144,29 @@ def test_googlenet_counts_hand_summed():
         total += a + b_red + b + c_red + c5 + d
     assert _inference_params(m) == total == 6_998_552
     assert _macs(m, (3, 224, 224)) == 1_582_671_872
+
+
+# Table 1's "params" column as printed in the paper, row by row (conv 7x7/2, the 3x3 conv with its 1x1 reduce,
+# inception 3a..5b, linear); its "K" is 1024.
+TABLE1_PARAMS_K = {"conv1": 2.7, "conv2+conv3": 112, "3a": 159, "3b": 380, "4a": 364, "4b": 437, "4c": 463,
+                   "4d": 580, "4e": 840, "5a": 1072, "5b": 1388, "fc": 1000}
+
+
+def test_googlenet_table1_params_column_counts_k_as_1024():
+    m = _meta(googlenet)
+    weights = sum(p.numel() for name, p in m.named_parameters()
+                  if name.endswith("weight") and not name.startswith("aux"))
+    assert weights == 6_990_272
+    assert sum(TABLE1_PARAMS_K.values()) == pytest.approx(6797.7)  # "about 6.8M"
+    # Rows that leave no doubt about the unit: 112K and 1000K are exact in units of 1024.
+    assert m.conv2[0].weight.numel() + m.conv3[0].weight.numel() == 112 * 1024
+    assert m.fc.weight.numel() == 1000 * 1024
+    # With conv1's real 9,408 weights (the table's 2.7K is wrong) the column sums to within 0.4% of our weights,
+    # while reading K as 1000 leaves a 2.7% gap.
+    column = (sum(TABLE1_PARAMS_K.values()) - TABLE1_PARAMS_K["conv1"]) * 1024 + 7 * 7 * 3 * 64
+    assert column == pytest.approx(6_967_488)
+    assert abs(weights - column) / weights < 0.004
+    assert abs(weights - ((6797.7 - 2.7) * 1000 + 9408)) / weights > 0.02
 
 
 def test_googlenet_aux_heads_only_in_training():

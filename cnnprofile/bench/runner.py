@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
+from ..errors import first_line
 from ..sources import ModelSource
 from .env import utc_now
 from .peaks import precision_for
@@ -59,14 +60,9 @@ class _Analysis:
 
 def analyse(source: ModelSource, batch: int, cfg: BenchConfig) -> _Analysis:
     """FLOPs/MACs per image and predicted memory (activations written + weights) from the meta-device analyzer."""
-    import torch
+    from ..analyzer import profile
 
-    from ..analyzer import profile_module
-    from ..inputs import parse_dtype
-
-    with torch.device("meta"):
-        module = source.build()
-    p = profile_module(module, (batch, *source.input_size), parse_dtype(cfg.dtype), name=source.name)
+    p = profile(source, batch=batch, dtype=cfg.dtype)
     t = p.totals
     weight_size = 4 if cfg.autocast else p.element_size  # autocast keeps float32 weights
     all_params = t.params + p.unused_params  # unused modules (auxiliary heads) still occupy memory
@@ -163,8 +159,7 @@ def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: 
 
 
 def _one_line(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {text}"[:300]
+    return first_line(exc, with_type=True)[:300]
 
 
 def run_cell(source: ModelSource, batch: int, cfg: BenchConfig, backend, env: dict,

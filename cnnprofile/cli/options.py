@@ -41,6 +41,6 @@ def model_kwargs_option(fn):
 def engine_option(fn):
     from ..engines import ENGINES
 
-    return click.option("--engine", type=click.Choice(ENGINES), default="meta", show_default=True,
-                        help="Counting engine: meta (our formulas, no weights allocated) or fvcore (a real CPU "
-                             "forward pass, as an independent check).")(fn)
+    described = "; ".join(f"{name}: {text}" for name, (_, text) in ENGINES.items())
+    return click.option("--engine", type=click.Choice(list(ENGINES)), default="meta", show_default=True,
+                        help=f"Counting engine ({described}).")(fn)

@@ -1,27 +1,25 @@
-"""Counting engines. "meta" (the default) traces ATen ops on the meta device with our formula registry
-(``cnnprofile.analyzer``); "fvcore" runs fvcore's JIT-based counters on a real CPU forward pass, as an
-independent second opinion (``cnnprofile.engines.fvcore_engine``). Both produce the same ``Profile`` records.
+"""Counting engines, behind one interface (``engines.base.Engine``) and producing the same ``Profile`` records.
 
-This module imports nothing heavy, so the CLI can list the engines cheaply.
+``ENGINES`` is the single source of truth for the engines there are (the CLI's ``--engine`` choices, the
+tests parametrized over every engine): name -> (module defining ``ENGINE``, one line for the help). Engines
+are imported on first use, so listing them imports nothing heavy.
 """
 from __future__ import annotations
 
-from typing import Optional
+import importlib
 
-ENGINES = ("meta", "fvcore")
+ENGINES: dict[str, tuple] = {
+    "meta": ("cnnprofile.engines.meta", "our formulas over the ATen ops of a forward pass on the meta device; "
+                                        "no weights or activations are allocated"),
+    "fvcore": ("cnnprofile.engines.fvcore_engine", "fvcore's counters on a real CPU forward pass, as an "
+                                                   "independent check"),
+}
 
 
-def profile_with(engine: str, model, input_size=None, *, batch: Optional[int] = None, dtype="float32",
-                 kwargs: Optional[dict] = None):
-    """``cnnprofile.profile`` with the named engine."""
-    from ..errors import InputError
+def get_engine(name: str):
+    """The registered engine called ``name``."""
+    if name not in ENGINES:
+        from ..errors import InputError
 
-    if engine == "meta":
-        from ..analyzer import profile
-
-        return profile(model, input_size, batch=batch, dtype=dtype, kwargs=kwargs)
-    if engine == "fvcore":
-        from .fvcore_engine import profile_fvcore
-
-        return profile_fvcore(model, input_size, batch=batch, dtype=dtype, kwargs=kwargs)
-    raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        raise InputError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    return importlib.import_module(ENGINES[name][0]).ENGINE

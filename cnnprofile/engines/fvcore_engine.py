@@ -37,21 +37,20 @@ Systematic differences from the meta engine (asserted in ``tests/test_fvcore_eng
 """
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
 from torch import nn
 
-from ..analyzer import classify
-from ..errors import TraceError
-from ..inputs import dtype_name, parse_dtype
-from ..records import CallRecord, Conventions, LayerRecord, Profile, Totals, UncountedOp
-from ..sources import module_and_shape
+from ..errors import InputError
+from ..records import Conventions, LayerRecord, Profile, UncountedOp
+from .base import (Call, CallLog, Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, input_row,
+                   left_as_found)
 
 # fvcore's operator keys whose counts are multiply-adds ("conv" is its own name for aten::_convolution).
 MAC_KEYS = frozenset({"conv", "addmm", "linear", "mm", "matmul", "bmm", "einsum"})
@@ -82,51 +81,20 @@ def _quiet():
         logger.setLevel(level)
 
 
-@dataclass
-class _Call:
-    id: int
-    name: str
-    module: nn.Module
-    depth: int
-    parent: Optional[int]
-    children: int = 0
-    output_shape: tuple = ()
-    path: tuple = field(default=())
+def _runnable(model: nn.Module) -> nn.Module:
+    """A float32 CPU module with real weights that fvcore can run: ``model`` itself when it is one, else a copy
+    (the user's module is never cast or moved). Meta weights become uninitialised CPU memory: counts depend on
+    shapes only."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    if all(t.device.type == "cpu" and (t.dtype == torch.float32 or not t.is_floating_point()) for t in tensors):
+        return model
+    working = copy.deepcopy(model)
+    if any(t.is_meta for t in tensors):
+        working = working.to_empty(device="cpu")
+    return working.to(device="cpu", dtype=torch.float32)
 
 
-def _record_calls(model: nn.Module, run):
-    """``run()``'s result and the module calls of the forward pass it makes, in the order they finish."""
-    names = {id(m): n for n, m in model.named_modules()}
-    stack: list[_Call] = []
-    calls: list[_Call] = []
-    order: list[_Call] = []
-
-    def pre(module, args):
-        parent = stack[-1] if stack else None
-        call = _Call(len(calls), names.get(id(module), "?"), module, len(stack), parent and parent.id,
-                     path=(parent.path if parent else ()) + (len(calls),))
-        if parent:
-            parent.children += 1
-        calls.append(call)
-        stack.append(call)
-
-    def post(module, args, out):
-        call = stack.pop()
-        first = out[0] if isinstance(out, (tuple, list)) and out else out
-        # under the JIT tracer sizes can be 0-d tensors
-        call.output_shape = tuple(int(d) for d in first.shape) if isinstance(first, torch.Tensor) else ()
-        order.append(call)
-
-    handles = [h for m in model.modules() for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))]
-    try:
-        result = run()
-    finally:
-        for h in handles:
-            h.remove()
-    return calls, order, result
-
-
-def _own(counts: dict, call: _Call, calls: list) -> Counter:
+def _own(counts: dict, call: Call, calls: list) -> Counter:
     """A call's counts minus those of its direct children (fvcore's module counts include descendants)."""
     own = Counter(counts.get(call.name, {}))
     for c in calls:
@@ -146,6 +114,9 @@ def _params(module: nn.Module, claimed: set) -> tuple:
 
 
 def _analyse(model: nn.Module, x: torch.Tensor):
+    """The module calls in the order they finish, and fvcore's counts by module and operator."""
+    order: list[Call] = []
+    log = CallLog(model, on_end=order.append)
     with _quiet():  # not under no_grad: that switches nn.MultiheadAttention to a fused op fvcore cannot see
         from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
 
@@ -153,40 +124,20 @@ def _analyse(model: nn.Module, x: torch.Tensor):
         acts = ActivationCountAnalysis(model, x)
         for a in (flops, acts):
             a.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
-        # fvcore traces lazily, on the first query: the module calls are recorded during that forward pass
-        calls, order, by_op = _record_calls(model, flops.by_module_and_operator)
+        with log.hooked():  # fvcore traces lazily, on the first query: the calls are recorded during that pass
+            by_op = flops.by_module_and_operator()
         act = {k: Counter(v) for k, v in acts.by_module_and_operator().items()}
         unsupported = {name: Counter({op.replace("::", "."): n for op, n in flops.unsupported_ops(name).items()})
                        for name in by_op}
-    return calls, order, by_op, act, unsupported
+    return log.calls, order, by_op, act, unsupported
 
 
-def profile_model_fvcore(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.float32,
-                         name: Optional[str] = None) -> Profile:
-    """Count ``model`` (on the CPU, real weights) with fvcore; ``input_shape`` is (N, C, H, W)."""
-    name = name or type(model).__name__
-    n = input_shape[0]
-    size = torch.empty((), dtype=dtype).element_size()
-    modes = {m: m.training for m in model.modules()}
-    model = model.float().eval()
-    x = torch.randn((1, *input_shape[1:]))
-    try:
-        calls, order, by_op, act, unsupported = _analyse(model, x)
-    except Exception as e:
-        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise TraceError(f"{name} cannot run on input {'x'.join(map(str, input_shape))} with fvcore: {reason}") \
-            from e
-    finally:
-        for m, mode in modes.items():
-            m.train(mode)
-
-    layers = [LayerRecord(name="input", type="Input", kind="input", label="INPUT", depth=0, call_path=(),
-                          output_shape=tuple(input_shape), params=0, bias_params=0, macs=0, flops=0,
-                          activation_elems=0, activation_bytes=0)]
-    claimed: set = set()
-    seen: set = set()
+def _rows(calls: list, order: list, by_op: dict, act: dict, unsupported: dict, n: int, size: int) -> list:
+    """One row per module that ran (fvcore sums every call of a module under its name), in finishing order;
+    a parent's own ops form one row named after it."""
+    layers, claimed, seen = [], set(), set()
     for call in order:
-        if call.name in seen:  # fvcore sums every call of a module under its name: one row for all of them
+        if call.name in seen:
             continue
         seen.add(call.name)
         leaf = call.children == 0
@@ -196,44 +147,49 @@ def profile_model_fvcore(model: nn.Module, input_shape: tuple, dtype: torch.dtyp
         params, bias = _params(call.module, claimed)
         if not leaf and not (ops or acts or missing or params):
             continue
-        kind, label = classify(call.module) if leaf else ("functional", "(own ops)")
         macs = sum(v for k, v in ops.items() if k in MAC_KEYS)
         other = sum(v for k, v in ops.items() if k not in MAC_KEYS)
         elems = sum(acts.values())
-        shape = (n, *call.output_shape[1:]) if call.output_shape else ()
         layers.append(LayerRecord(
             name=call.name or "(model)", type=type(call.module).__name__ if leaf else "+".join(ops) or "functional",
-            kind=kind, label=label, depth=call.depth, call_path=call.path, output_shape=shape, params=params,
-            bias_params=bias, macs=int(macs) * n, flops=int(2 * macs + other) * n, activation_elems=int(elems) * n,
-            activation_bytes=int(elems) * n * size, uncounted_ops=tuple(missing)))
-
-    where: dict[str, list] = {}
-    counts: Counter = Counter()
-    for row in layers:
-        for op in row.uncounted_ops:
-            where.setdefault(op, []).append(row.name)
-    for name_, missing in unsupported.items():
-        if name_ == "":
-            counts.update(missing)
-    all_params = sum(p.numel() for p in model.parameters())
-    used = sum(r.params for r in layers)
-    totals = Totals(params=used, bias_params=sum(r.bias_params for r in layers), param_bytes=used * size,
-                    macs=sum(r.macs for r in layers), flops=sum(r.flops for r in layers),
-                    activation_elems=sum(r.activation_elems for r in layers),
-                    activation_bytes=sum(r.activation_bytes for r in layers))
-    call_records = tuple(CallRecord(id=c.id, name=c.name, type=type(c.module).__name__, depth=c.depth,
-                                    parent=c.parent, output_shape=(n, *c.output_shape[1:]) if c.output_shape else ())
-                         for c in calls)
-    return Profile(model=name, input_shape=tuple(input_shape), dtype=dtype_name(dtype), element_size=size,
-                   engine="fvcore", layers=tuple(layers), totals=totals, calls=call_records,
-                   uncounted_ops=tuple(UncountedOp(op=op, count=counts[op] * n, layers=tuple(dict.fromkeys(w)))
-                                       for op, w in where.items()),
-                   unused_params=all_params - used, conventions=CONVENTIONS)
+            depth=call.depth, call_path=call.path, output_shape=(n, *call.output_shape[1:]) if call.output_shape
+            else (), params=params, bias_params=bias, macs=int(macs) * n, flops=int(2 * macs + other) * n,
+            activation_elems=int(elems) * n, activation_bytes=int(elems) * n * size, uncounted_ops=tuple(missing),
+            **(anatomy(call.module) if leaf else dict(kind="functional"))))
+    return layers
 
 
-def profile_fvcore(model, input_size=None, *, batch: Optional[int] = None, dtype="float32",
-                   kwargs: Optional[dict] = None) -> Profile:
-    """``cnnprofile.profile(..., engine="fvcore")``: a model spec or an ``nn.Module``."""
-    dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
-    module, shape, name = module_and_shape(model, input_size, batch, kwargs, device="cpu")
-    return profile_model_fvcore(module, shape, dtype, name=name)
+class FvcoreEngine(Engine):
+    """fvcore's JIT-based counters on a real CPU forward pass at batch 1, scaled to the batch."""
+
+    name = "fvcore"
+    build_device = "cpu"  # fvcore runs real weights
+
+    def count(self, module: nn.Module, input_shape: tuple, *, dtype: torch.dtype, name: str,
+              formulas: Optional[dict] = None) -> Profile:
+        if formulas:
+            raise InputError("custom formulas apply to the meta engine; fvcore counts with its own handlers")
+        n, size = input_shape[0], torch.empty((), dtype=dtype).element_size()
+        model = _runnable(module)
+        try:
+            with left_as_found(model):
+                calls, order, by_op, act, unsupported = _analyse(model, torch.randn((1, *input_shape[1:])))
+        except ModelRaised as raised:
+            raise cannot_run(name, input_shape, raised, engine=self.name) from raised.error
+        except Exception as error:  # fvcore's own tracing failed, outside any module call
+            raise cannot_run(name, input_shape, ModelRaised(None, error), engine=self.name) from error
+        layers = [input_row(input_shape, 0, 0)] + _rows(calls, order, by_op, act, unsupported, n, size)
+        where: dict[str, list] = {}
+        for row in layers:
+            for op in row.uncounted_ops:
+                where.setdefault(op, []).append(row.name)
+        counts = unsupported.get("", Counter())
+        return assemble(name=name, engine=self.name, input_shape=input_shape, dtype=dtype, layers=layers,
+                        calls=call_records(calls, batch=n), param_bytes=sum(r.params for r in layers) * size,
+                        all_params=sum(p.numel() for p in model.parameters()),
+                        uncounted_ops=tuple(UncountedOp(op=op, count=counts[op] * n, layers=tuple(dict.fromkeys(w)))
+                                            for op, w in where.items()),
+                        conventions=CONVENTIONS)
+
+
+ENGINE = FvcoreEngine()

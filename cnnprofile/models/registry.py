@@ -6,6 +6,7 @@ reports all read this registry, so a model added here is listed, profiled and ch
 from __future__ import annotations
 
 import difflib
+import importlib
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -48,6 +49,18 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+# Importing a family file registers its models; listed here so the registry is complete after one call.
+FAMILIES = ("lenet", "alexnet", "nin", "vgg", "googlenet", "inception_v3", "inception_v4", "resnet", "xception",
+            "senet")
+_loaded = False
+
+
+def _load_families() -> None:
+    global _loaded
+    if not _loaded:
+        for family in FAMILIES:
+            importlib.import_module(f"{__package__}.{family}")
+        _loaded = True
 
 
 def register_model(*, family: str, paper: str, input_size: tuple, num_classes: int = 1000,
@@ -67,8 +80,6 @@ def register_model(*, family: str, paper: str, input_size: tuple, num_classes: i
 
 
 def get_model_spec(name: str) -> ModelSpec:
-    from . import _load_families
-
     _load_families()
     key = name.lower()
     if key in _REGISTRY:
@@ -79,7 +90,5 @@ def get_model_spec(name: str) -> ModelSpec:
 
 
 def list_models() -> list[ModelSpec]:
-    from . import _load_families
-
     _load_families()
     return list(_REGISTRY.values())
