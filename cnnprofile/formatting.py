@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Sequence
 
 from .records import LayerRecord, Profile, layer_columns
+from .tabular import Table, render_grid, right_aligned
 
 FORMATS = ("text", "markdown", "csv", "json")
 
@@ -59,24 +60,8 @@ def layer_label(row: LayerRecord) -> str:
     return row.type
 
 
-def _rows_table(rows, headers: list, markdown: bool, right_from: int = 3, right_to: int = 99) -> str:
-    """A plain or markdown table; columns right_from..right_to-1 (the numbers) are right-aligned."""
-    cells = [headers] + rows
-    widths = [max(len(str(r[i])) for r in cells) for i in range(len(headers))]
-    right = [right_from <= i < right_to for i in range(len(headers))]
-
-    def line(r):
-        parts = [str(c).rjust(w) if right[i] else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        return ("| " + " | ".join(parts) + " |") if markdown else "  ".join(parts).rstrip()
-
-    if markdown:
-        sep = "|" + "|".join(("-" * (w + 1) + ":") if right[i] else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"
-    else:
-        sep = "  ".join("-" * w for w in widths).rstrip()
-    return "\n".join([line(headers), sep] + [line(r) for r in rows])
-
-
-def _table_cells(rows, exact_numbers: bool) -> list:
+def layer_cells(rows, exact_numbers: bool = False) -> list:
+    """The layer table's cells, one list per row, in the order of ``HEADERS``."""
     num = exact if exact_numbers else human
     return [[layer_label(r), r.name, r.type, shape_hwc(r.output_shape),
              num(r.activation_elems) if r.activation_elems else "-",
@@ -111,7 +96,9 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
 def to_text(profile: Profile, rows, *, view: str, exact_numbers: bool = False, markdown: bool = False) -> str:
     header = (f"{profile.model}: input {'x'.join(map(str, profile.input_shape))} (NxCxHxW), {profile.dtype}, "
               f"engine {profile.engine}, view {view}")
-    table = _rows_table(_table_cells(rows, exact_numbers), HEADERS, markdown, right_to=len(HEADERS) - 1)
+    grid = Table(headers=tuple(HEADERS), rows=tuple(tuple(r) for r in layer_cells(rows, exact_numbers)),
+                 align=right_aligned(len(HEADERS), 3, len(HEADERS) - 1))
+    table = render_grid(grid, markdown)
     summary = _summary_lines(profile, exact_numbers)
     conv = [f"- {v}" for v in asdict(profile.conventions).values()]
     if markdown:

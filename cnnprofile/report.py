@@ -156,11 +156,11 @@ def _summary(data: ReportData) -> Table:
 
 
 def _layer_tables(data: ReportData) -> list:
-    from .formatting import HEADERS, _table_cells
+    from .formatting import HEADERS, layer_cells
     from .views import lecture_view
 
     return [{"name": m.name, "headers": HEADERS[:-1] + ["Notes"],
-             "rows": _table_cells(lecture_view(m.profile), False)} for m in data.models]
+             "rows": layer_cells(lecture_view(m.profile))} for m in data.models]
 
 
 def _bench_rows(data: ReportData) -> Table:
