@@ -623,7 +623,12 @@ def receptive_fields(model, input_size=None, *, batch: int | None = None,
     from .errors import TraceError
     from .sources import module_and_shape
 
-    module, shape, name = module_and_shape(model, input_size, batch, kwargs, device="meta")
+    if isinstance(model, torch.nn.Module) and isinstance(input_size, (tuple, list)) and batch is None:
+        # Any rank as given (N, C, L), (N, C, D, H, W): the field is rank-agnostic even where shape parsing
+        # still expects images.
+        module, shape, name = model, tuple(input_size), None
+    else:
+        module, shape, name = module_and_shape(model, input_size, batch, kwargs, device="meta")
     name = name or type(module).__name__
     try:
         graph = trace_meta(module, shape)
