@@ -46,6 +46,7 @@ class Node:
     inputs: tuple  # distinct input tensors, in argument order
     outputs: tuple  # output tensors
     aliases: bool  # the first output is a view of, or the same tensor as, an input (no new memory)
+    in_place: bool  # ... and the op writes it (``relu_``, ``add_``): memory traffic without allocation
     cost: Cost | None
 
 
@@ -98,9 +99,10 @@ class Graph:
         return rows
 
 
-def _aliases(func) -> bool:
+def _alias(func) -> tuple:
     returns = func._schema.returns
-    return bool(returns) and returns[0].alias_info is not None
+    info = returns[0].alias_info if returns else None
+    return info is not None, info is not None and info.is_write
 
 
 class _Recorder(TorchDispatchMode):
@@ -117,7 +119,7 @@ class _Recorder(TorchDispatchMode):
             outs = tuple(t for t in tree_leaves(out) if isinstance(t, torch.Tensor))
             self.graph.keep.extend(ins + outs)
             self.graph.nodes.append(Node(len(self.graph.nodes), self.stack[-1], name, args, kwargs, out, ins, outs,
-                                         _aliases(func), cost_of(name, args, kwargs, out)))
+                                         *_alias(func), cost_of(name, args, kwargs, out)))
             self.graph.events.append(("op", len(self.graph.nodes) - 1))
         return out
 
@@ -183,3 +185,27 @@ def trace_meta(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.
     finally:
         for m, mode in modes.items():
             m.train(mode)
+
+
+def resolve(model, input_size=None, batch: int | None = None, kwargs: dict | None = None) -> tuple:
+    """(module on the meta device or the user's own, shape, name) like ``sources.module_and_shape``; a user's
+    module with an explicit shape keeps it as given, of any rank: (N, F), (N, C, L), (N, C, D, H, W)."""
+    from .sources import module_and_shape
+
+    if isinstance(model, nn.Module) and isinstance(input_size, (tuple, list)) and batch is None:
+        return model, tuple(input_size), type(model).__name__
+    module, shape, name = module_and_shape(model, input_size, batch, kwargs, device="meta")
+    return module, tuple(shape), name or type(module).__name__
+
+
+def traced(model, input_size=None, batch: int | None = None, kwargs: dict | None = None,
+           dtype: torch.dtype = torch.float32) -> tuple:
+    """(graph, name, shape) of a spec or module on the meta device; the model's own error as one line."""
+    from .errors import TraceError
+
+    module, shape, name = resolve(model, input_size, batch, kwargs)
+    try:
+        return trace_meta(module, shape, dtype), name, shape
+    except Exception as error:  # the model's own forward raised
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise TraceError(f"{name} cannot run on input {'x'.join(map(str, shape))}: {reason}") from error

@@ -33,7 +33,7 @@ from math import ceil
 
 import torch
 
-from .graph import Graph, Node, trace_meta
+from .graph import Graph, Node, traced
 
 F = Fraction
 CONVENTION = ("receptive field = input pixels one unit of the layer's output sees, per spatial axis (one number "
@@ -620,21 +620,7 @@ def receptive_fields_of(graph: Graph) -> list:
 def receptive_fields(model, input_size=None, *, batch: int | None = None,
                      kwargs: dict | None = None) -> ReceptiveFieldProfile:
     """The receptive field of every layer row of ``model`` (a zoo name, a spec or an ``nn.Module``)."""
-    from .errors import TraceError
-    from .sources import module_and_shape
-
-    if isinstance(model, torch.nn.Module) and isinstance(input_size, (tuple, list)) and batch is None:
-        # Any rank as given (N, C, L), (N, C, D, H, W): the field is rank-agnostic even where shape parsing
-        # still expects images.
-        module, shape, name = model, tuple(input_size), None
-    else:
-        module, shape, name = module_and_shape(model, input_size, batch, kwargs, device="meta")
-    name = name or type(module).__name__
-    try:
-        graph = trace_meta(module, shape)
-    except Exception as error:  # the model's own forward raised
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise TraceError(f"{name} cannot run on input {'x'.join(map(str, shape))}: {reason}") from error
+    graph, name, shape = traced(model, input_size, batch, kwargs)
     return ReceptiveFieldProfile(name, tuple(shape), tuple(receptive_fields_of(graph)))
 
 
