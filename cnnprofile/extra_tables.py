@@ -68,3 +68,13 @@ def render_roofline(traffic, roof, fmt: str) -> str:
                  f"ridge {roof.ridge:.3g} FLOPs/B): latency >= {roof.lower_bound_s * 1e3:.4g} ms at this batch "
                  f"(sum of the layers' least times)\nSources: {'; '.join(roof.sources)}\n")
     return text + f"Convention: {traffic.convention}\n"
+
+
+def markdown_last_maps(pairs: list) -> str:
+    """The README's table: the receptive field of each zoo model's last feature map."""
+    lines = ["| Model | Last feature map | Receptive field | Stride | Padding | Note |", "|---|---|---:|---:|---:|---|"]
+    for name, r in pairs:
+        note = "also sees the whole input (SE gate)" if r.whole_input else ""
+        lines.append(f"| {name} | `{r.name}` | {_axes(r.receptive_field)} | {_axes(r.effective_stride)} | "
+                     f"{_axes(r.effective_padding)} | {note} |")
+    return "\n".join(lines) + "\n"

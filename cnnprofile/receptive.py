@@ -624,6 +624,13 @@ def receptive_fields(model, input_size=None, *, batch: int | None = None,
     return ReceptiveFieldProfile(name, tuple(shape), tuple(receptive_fields_of(graph)))
 
 
+def zoo_last_feature_maps() -> list:
+    """(model name, ReceptiveField of its last feature map) for every zoo model, in ``cnnprofile list`` order."""
+    from .models import list_models
+
+    return [(spec.name, receptive_fields(spec.name).last_feature_map()) for spec in list_models()]
+
+
 __all__ = [
     "RULES",
     "ReceptiveField",

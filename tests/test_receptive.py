@@ -38,6 +38,14 @@ def test_rows_line_up_with_the_layer_table():
         assert ours == [r.name for r in cnnprofile.profile(name).layers[1:]], name
 
 
+def test_readme_table_is_what_the_code_gives():
+    from cnnprofile.extra_tables import markdown_last_maps
+    from cnnprofile.receptive import zoo_last_feature_maps
+
+    with open("README.md") as f:
+        assert markdown_last_maps(zoo_last_feature_maps()) in f.read()
+
+
 @pytest.mark.parametrize("name", [s.name for s in list_models()])
 def test_gradient_oracle_on_every_zoo_model(name):
     m = measure(name, axis=0)
