@@ -96,6 +96,8 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     from .charts import bench_cells, colour_map, model_point
     from .sources import resolve_models
 
+    # Results first: a bad result file is refused before minutes of profiling, not after.
+    results = tuple(read_results(bench_files(bench))) if bench else ()
     models, seen = [], set()
     for source in resolve_models(list(specs) or default_models()):
         if source.name in seen:
@@ -107,7 +109,6 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
         family = source.meta.get("family") or re.match(r"[A-Za-z]*", source.name.split(":")[-1]).group()
         models.append(ReportModel(name=source.name, origin=source.origin, profile=prof, accuracy=acc,
                                   point=model_point(prof, acc, family)))
-    results = tuple(read_results(bench_files(bench))) if bench else ()
     macs = {m.name: m.profile.totals.macs for m in models}  # the analyzer's figures win over the files'
     default_title = "The lecture's CNN zoo" if not specs else "CNN profile report"
     cells = bench_cells(results, macs)
