@@ -216,7 +216,7 @@ def _verdicts_html(data: ReportData) -> Optional[dict]:
     if not data.verdicts:
         return None
     table = _html(verdict_table(data.verdicts), hover_column=HEADERS.index("Our numbers"),
-                  css={HEADERS.index("Our numbers"): "nums"})
+                  css={HEADERS.index("The lecture's verdict"): "quote", HEADERS.index("Our numbers"): "nums"})
     verdict = HEADERS.index("Holds")
     for row in table["rows"]:
         text, _, hover = row[verdict]

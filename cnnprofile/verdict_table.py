@@ -36,7 +36,8 @@ def numbers_cell(numbers: Sequence[tuple]) -> str:
     """'parameters: alexnet 61M, vgg16 138M; ...': one group per quantity, models in the claim's order."""
     groups: dict = {}
     for model, quantity, value in numbers:
-        groups.setdefault(quantity, []).append(f"{model} {QUANTITIES[quantity][1](value)}")
+        # no-break spaces: a model's name and its value ("vgg16 61 MB") never part at a line end
+        groups.setdefault(quantity, []).append(f"{model}\u00a0{QUANTITIES[quantity][1](value)}".replace(" ", "\u00a0"))
     return "; ".join(f"{QUANTITIES[q][0]}: {', '.join(items)}" for q, items in groups.items())
 
 

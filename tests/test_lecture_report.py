@@ -58,7 +58,7 @@ def test_verdict_rows_are_check_verdicts(page, expected):
         # the hover holds every number at full precision: exactly the values the claim was decided on
         exact = [re.fullmatch(r"(\S+) (\S+) = (\S+)", line).groups() for line in numbers[2].splitlines()]
         assert [(m, q, float(x)) for m, q, x in exact] == [(m, q, float(x)) for m, q, x in v.numbers]
-        assert all(f"{m} " in numbers[0] for m, _, _ in v.numbers)
+        assert all(f"{m}\u00a0" in numbers[0] for m, _, _ in v.numbers)
     # each family's words head its first claim; a claim that does not hold is shown, with its numbers
     assert [r[0][0] for r in rows if r[0][0]] == list(dict.fromkeys(v.family for v in expected))
     failing = [r for r, v in zip(rows, expected) if not v.holds]
@@ -122,3 +122,14 @@ def test_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, args, pattern):
     (tmp_path / "afile").write_text("")
     _one_line_error(CliRunner().invoke(cli, [a.format(file=tmp_path / "afile") for a in args]), pattern)
     assert not (tmp_path / "reports").exists()
+
+
+def test_the_readme_lists_every_claim_and_whether_it_holds(expected):
+    import os
+
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    section = readme[readme.index("## The lecture's comparison, and its verdicts checked"):]
+    section = section[:section.index("\n## ")]
+    rows = re.findall(r"^\|[^|]*\|[^|]*\| ([^|]+) \| ([^|]+) \|$", section, re.M)[1:]  # past the header
+    assert [(claim, verdict.strip("* ")) for claim, verdict in rows] == \
+        [(v.claim, "holds" if v.holds else "does not hold") for v in expected]
