@@ -1,7 +1,8 @@
 """A self-contained HTML report: summary table, Canziani-style charts, conventions, benchmark environment and
 every model's layer table, in one file with the charts inlined as SVG (no network, no external files).
 
-``collect`` computes (profiles, published accuracy, benchmark cells); ``render_html`` only presents;
+``collect`` computes (profiles, published accuracy, benchmark cells); ``collect_lecture`` does so for the
+lecture's models and decides the lecture's verdicts from the same records; ``render_html`` only presents;
 ``write_report`` writes atomically, so a failed run never leaves a half-written report behind.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ import glob
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
@@ -23,11 +24,14 @@ if TYPE_CHECKING:
     from .bench.results import BenchResult
     from .charts import BenchCell, ChartData, ModelPoint
     from .records import Profile
+    from .verdicts import Verdict
 
-__all__ = ["DEFAULT_OUTPUT", "ReportData", "ReportModel", "bench_files", "charts_svg", "check_writable", "collect",
-           "default_models", "render_html", "write_report"]
+__all__ = ["DEFAULT_OUTPUT", "LECTURE_OUTPUT", "ReportData", "ReportModel", "bench_files", "charts_svg",
+           "check_writable", "collect", "collect_lecture", "default_models", "render_html", "write_report"]
 
 DEFAULT_OUTPUT = os.path.join("reports", "zoo.html")
+LECTURE_OUTPUT = os.path.join("reports", "lecture-comparison.html")
+LECTURE_TITLE = "The lecture's comparison: Canziani, Paszke and Culurciello (2016), checked"
 # LeNet-5 is left out of the default report: a 32x32 MNIST network has no ImageNet figure and its 0.3M MACs
 # would squeeze the ImageNet models into one corner of every log-scale chart. Name it to include it.
 LEFT_OUT_BY_DEFAULT = ("lenet5",)
@@ -58,6 +62,7 @@ class ReportData:
     default_zoo: bool = False  # no models named: the lecture's zoo
     # One colour per model for every chart of the report, from the model list (then any benchmarked model not in it).
     colors: Mapping[str, str] = field(default_factory=dict)
+    verdicts: tuple[Verdict, ...] = ()  # the lecture's verdicts, decided from these models' profiles and accuracy
 
     @property
     def chart_data(self) -> ChartData:
@@ -91,6 +96,8 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     from .charts import bench_cells, colour_map, model_point
     from .sources import resolve_models
 
+    # Results first: a bad result file is refused before minutes of profiling, not after.
+    results = tuple(read_results(bench_files(bench))) if bench else ()
     models, seen = [], set()
     for source in resolve_models(list(specs) or default_models()):
         if source.name in seen:
@@ -102,13 +109,21 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
         family = source.meta.get("family") or re.match(r"[A-Za-z]*", source.name.split(":")[-1]).group()
         models.append(ReportModel(name=source.name, origin=source.origin, profile=prof, accuracy=acc,
                                   point=model_point(prof, acc, family)))
-    results = tuple(read_results(bench_files(bench))) if bench else ()
     macs = {m.name: m.profile.totals.macs for m in models}  # the analyzer's figures win over the files'
     default_title = "The lecture's CNN zoo" if not specs else "CNN profile report"
     cells = bench_cells(results, macs)
     return ReportData(title=title or default_title, models=tuple(models), results=results, cells=cells, ops=ops,
                       default_zoo=not specs,
                       colors=colour_map([m.name for m in models] + [c.model for c in cells]))
+
+
+def collect_lecture(bench: Sequence[str] = (), ops: str = "macs", title: Optional[str] = None) -> ReportData:
+    """The lecture's models (``verdicts.lecture_models()``) as ``collect`` profiles them, with the lecture's
+    verdicts decided from those very profiles and accuracy records, the ones the charts draw."""
+    from .verdicts import check_verdicts, lecture_models
+
+    data = collect(lecture_models(), bench, ops=ops, title=title or LECTURE_TITLE)
+    return replace(data, verdicts=tuple(check_verdicts([(m.profile, m.accuracy) for m in data.models])))
 
 
 def charts_svg(data: ReportData) -> list:
@@ -193,6 +208,22 @@ def _html(table: Table, hover_column: Optional[int] = None, css: Optional[dict] 
                      for n, row in enumerate(table.rows)]}
 
 
+def _verdicts_html(data: ReportData) -> Optional[dict]:
+    """The verdict table as the template draws it; the holds cell of each row gets its class, so a claim that
+    does not hold is shown as such, and the numbers cell shows the exact values on hover."""
+    from .verdict_table import HEADERS, HOLDS, verdict_table
+
+    if not data.verdicts:
+        return None
+    table = _html(verdict_table(data.verdicts), hover_column=HEADERS.index("Our numbers"),
+                  css={HEADERS.index("The lecture's verdict"): "quote", HEADERS.index("Our numbers"): "nums"})
+    verdict = HEADERS.index("Holds")
+    for row in table["rows"]:
+        text, _, hover = row[verdict]
+        row[verdict] = (text, "holds" if text == HOLDS else "fails", hover)
+    return table
+
+
 def _environments(data: ReportData) -> list:
     seen: dict = {}
     for r in data.results:
@@ -227,7 +258,7 @@ def render_html(data: ReportData) -> str:
         charts=[{"name": k.name, "caption": k.caption, "svg": Markup(svg)} for k, svg in charts_svg(data)],
         conventions=conventions, environments=_environments(data), bench_rows=_html(_bench_rows(data)),
         invalid=[f"{r.model} at batch {r.batch_size}" for r in data.results if r.status == "invalid"],
-        layer_tables=_layer_tables(data), ops=data.ops,
+        layer_tables=_layer_tables(data), ops=data.ops, verdicts=_verdicts_html(data),
         left_out=list(LEFT_OUT_BY_DEFAULT) if data.default_zoo else [])
 
 

@@ -165,6 +165,13 @@ def test_ops_vs_latency_fits_a_line_at_the_common_batch():
     assert "R\u00b2" in legend and "batch 1" in fig.axes[0].get_title()
 
 
+def test_ops_vs_latency_draws_no_line_through_two_points():
+    two = chart_data(POINTS, [c for c in CELLS if c.model != "vgg16"])
+    fig = bc.ops_vs_latency(two)
+    assert fig.axes[0].get_legend() is None and not fig.axes[0].lines
+    assert any("needs at least 3 models" in t for t in texts(fig))
+
+
 def test_accuracy_vs_throughput_needs_both():
     fig = bc.accuracy_vs_throughput(DATA)
     assert sorted(t for t in texts(fig) if "(b" in t and "bN" not in t) == \

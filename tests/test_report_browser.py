@@ -86,3 +86,43 @@ def test_every_chart_is_laid_out_and_drawn(report, tmp_path):
     for name, probe in found.items():
         width, height, marks, words = map(int, re.match(r"(\d+)x(\d+):(\d+):(\d+)", probe).groups())
         assert width > 300 and height > 150 and marks > 10 and words > 5, (name, probe)
+
+
+# Appended to a copy of the lecture report: where the browser drew Inception-v4's bubble and label, and the
+# verdict table's rows as laid out (claim and verdict cells, with the verdict's colour).
+LECTURE_PROBE = """<script>
+const chart = document.querySelector("#chart-accuracy-vs-ops svg");
+const bubble = document.getElementById("accuracy-vs-ops/model:inception_v4").getBBox();
+const label = [...chart.querySelectorAll("text")].find(t => t.textContent.trim() === "inception_v4");
+const box = label ? label.getBBox() : {width: 0, height: 0};
+document.body.setAttribute("data-v4", `${Math.round(bubble.width)}x${Math.round(bubble.height)}:` +
+                                      `${Math.round(box.width)}x${Math.round(box.height)}`);
+for (const tr of document.querySelectorAll("#verdicts tbody tr")) {
+  const cells = tr.querySelectorAll("td"), verdict = cells[4];
+  tr.setAttribute("data-row", JSON.stringify([cells[2].textContent, verdict.textContent,
+                                             getComputedStyle(verdict).color, tr.getBoundingClientRect().height]));
+}
+</script>"""
+
+
+def test_lecture_report_in_the_browser(lecture_report, tmp_path):
+    import html
+    import json
+
+    path, _, data = lecture_report
+    probed = tmp_path / "lecture.html"
+    probed.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + LECTURE_PROBE + "</body>"),
+                      encoding="utf-8")
+    dom, console = chromium(probed.as_uri(), tmp_path, "--window-size=1280,2000", "--dump-dom")
+    assert console == []
+    charts = dict(re.findall(r'id="chart-([\w-]+)" data-probe="([^"]+)"', dom))
+    assert set(charts) == set(CHARTS)  # the synthetic results carry power: every kind is drawn
+    assert all(int(re.match(r"(\d+)x", p).group(1)) > 300 for p in charts.values()), charts
+    bubble_w, bubble_h, label_w, label_h = map(int, re.search(r'data-v4="(\d+)x(\d+):(\d+)x(\d+)"', dom).groups())
+    assert bubble_w > 10 and bubble_h > 10 and label_w > 20 and label_h > 5  # Inception-v4 is drawn and named
+    rows = [json.loads(html.unescape(r)) for r in re.findall(r'data-row="([^"]+)"', dom)]
+    assert [(claim, verdict) for claim, verdict, _, _ in rows] == \
+        [(v.claim, "holds" if v.holds else "does not hold") for v in data.verdicts]
+    green, red = "rgb(26, 127, 55)", "rgb(180, 35, 24)"
+    assert [colour for _, _, colour, _ in rows] == [green if v.holds else red for v in data.verdicts]
+    assert all(height > 10 for _, _, _, height in rows)

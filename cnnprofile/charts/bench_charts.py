@@ -6,6 +6,7 @@ from .labels import place_labels
 from .style import LINE_STYLES, empty, figure, footnote, gid, pad_limits, plain_ticks
 
 OOM = "oom"  # the id suffix of out-of-memory marks
+MIN_FIT = 3  # models needed before ops vs latency draws a least-squares line
 
 
 def _per_batch(data: ChartData, attr, title, ylabel, scale=1.0, footer="", measured_only=False):
@@ -101,7 +102,10 @@ def ops_vs_latency(data: ChartData):
     for c, x, y in zip(pts, xs, ys):
         ax.scatter([x], [y], s=36, color=data.colour(c.model), edgecolors="black", linewidths=0.5, zorder=3,
                    gid=gid(c.series))
-    fit = linear_fit(xs, ys)
+    # Two points always fit a line exactly (R^2 = 1): it would say nothing about how latency follows MACs.
+    fit = linear_fit(xs, ys) if len(pts) >= MIN_FIT else None
+    if fit is None:
+        footnote(fig, f"No fit: a least-squares line needs at least {MIN_FIT} models timed at batch {batch}.")
     if fit:
         slope, intercept, r2 = fit
         ends = [0, max(xs) * 1.05]

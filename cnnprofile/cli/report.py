@@ -22,24 +22,35 @@ def _split(models: tuple, bench: tuple) -> tuple:
 @click.option("-o", "--output", default=None, metavar="FILE.html",
               help="Where to write the report (default: reports/zoo.html).")
 @click.option("--title", default=None, help="The report's title.")
+@click.option("--lecture", is_flag=True,
+              help="The lecture's comparison instead: Canziani et al.'s figure set for the lecture's models and "
+                   "the lecture's verdicts checked against our numbers (default output: "
+                   "reports/lecture-comparison.html). Takes no MODELS.")
 @_OPS
-def report(models, bench, output, title, ops):
+def report(models, bench, output, title, ops, lecture):
     """An HTML report of MODELS (default: the lecture's zoo, LeNet-5 aside): summary, charts, layer tables.
 
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
     """
     from ..files import check_writable
-    from ..report import DEFAULT_OUTPUT, collect, render_html, write_report
+    from ..report import DEFAULT_OUTPUT, LECTURE_OUTPUT, collect, collect_lecture, render_html, write_report
 
     models, bench = _split(models, bench)
-    output = output or DEFAULT_OUTPUT
+    if lecture and models:
+        raise click.UsageError(f"--lecture compares the lecture's own models; drop {' '.join(models)!r}")
+    output = output or (LECTURE_OUTPUT if lecture else DEFAULT_OUTPUT)
     if not output.lower().endswith((".html", ".htm")):
         raise click.BadParameter(f"{output!r}: the report's file name must end in .html", param_hint="--output")
     check_writable(output)
-    data = collect(models, bench, ops=ops, title=title)
+    if lecture:
+        data = collect_lecture(bench, ops=ops, title=title)
+    else:
+        data = collect(models, bench, ops=ops, title=title)
     write_report(render_html(data), output)
+    held = sum(v.holds for v in data.verdicts)
     click.echo(f"wrote {output} ({len(data.models)} models"
-               + (f", {len(data.results)} benchmark results)" if data.results else ")"))
+               + (f", {len(data.results)} benchmark results" if data.results else "")
+               + (f", {held} of {len(data.verdicts)} verdict claims hold" if data.verdicts else "") + ")")
 
 
 @cli.command()
