@@ -6,8 +6,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
 from cnnprofile import list_models
-from cnnprofile.memory import memory
 from cnnprofile.errors import InputError
+from cnnprofile.memory import memory
 from cnnprofile.memory.fit import parse_size
 from cnnprofile.sources import module_and_shape
 

@@ -8,7 +8,6 @@ from cnnprofile.cli import cli
 from cnnprofile.memory import JSON_KEYS
 
 
-
 def _run(*args):
     result = CliRunner().invoke(cli, ["memory", *args], catch_exceptions=False)
     return result

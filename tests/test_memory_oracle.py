@@ -31,7 +31,7 @@ CASES = [
     ("densenet121-adam", "densenet121", 2, "adam", None, None),
     ("vgg16-sgd", "vgg16", 2, "sgd", None, None),
     ("resnet50-head-only-adamw", "resnet50", 4, "adamw", "fc.", None),
-    ("resnet18-amp-bf16-adamw", "resnet18", 4, "adamw", None, torch.bfloat16),
+    ("resnet18-amp-bf16-adamw", "resnet18", 2, "adamw", None, torch.bfloat16),
 ]
 
 

@@ -5,8 +5,8 @@ device. So the casting rules are applied one level up, as a TorchFunctionMode ar
 function on the target's lower-precision list runs, its floating-point tensor arguments are cast to the autocast
 dtype; before one on the float32 list, to float32; ``cat``/``stack`` promote to the widest floating type.
 Casts are ordinary ``Tensor.to`` calls, so autograd records and saves them exactly as under real autocast.
-As torch does, the lower-precision copy of a float32 leaf that requires grad (a trainable weight) is cached
-until the autocast region ends, so each weight is cast once per forward pass.
+As torch does, the lower-precision copy of a float32 leaf that requires grad (a weight) is cached until the
+autocast region ends, so each weight is cast once per forward pass, in inference too.
 
 The lists below are the functions CNNs and vision transformers reach, taken from
 ``aten/src/ATen/autocast_mode.cpp`` (CPU and CUDA); functions not listed run in their inputs' types.
@@ -53,8 +53,8 @@ def parse_amp(name: str, device: str) -> torch.dtype:
 class autocast_emulation(TorchFunctionMode):
     """Autocast's casting rules for ``device`` and ``dtype``, applied to meta tensors.
 
-    ``cache``: keep one lower-precision copy per trainable float32 leaf for the whole region (torch's
-    autocast weight cache; it only applies where gradients are recorded).
+    ``cache``: keep one lower-precision copy per float32 leaf that requires grad for the whole region (torch's
+    autocast weight cache; it applies under ``no_grad`` too, since it keys on the tensor's ``requires_grad``).
     """
 
     def __init__(self, device: str, dtype: torch.dtype, cache: bool = True):
@@ -73,7 +73,7 @@ class autocast_emulation(TorchFunctionMode):
         if not isinstance(t, torch.Tensor) or not t.is_floating_point() or t.dtype in (dtype, torch.float64):
             return t
         cacheable = (self.cache_enabled and dtype == self.dtype and t.dtype == torch.float32 and t.requires_grad
-                     and t.is_leaf and not t._is_view() and torch.is_grad_enabled())
+                     and t.is_leaf and not t._is_view())
         if cacheable:
             hit = self.cache.get(id(t))
             if hit is not None and hit[0] is t:

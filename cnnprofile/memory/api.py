@@ -17,8 +17,7 @@ from .step import run_step
 from .targets import Target, get_target
 from .trainable import ordered_rules, resolve_trainable
 
-_MATMUL = ("aten.mm", "aten.addmm", "aten.bmm", "aten.baddbmm")
-_CONV = ("aten.convolution", "aten.convolution_backward")
+_MATMUL = {"aten.mm", "aten.addmm", "aten.bmm", "aten.baddbmm"}
 
 
 class Predictor:
@@ -56,9 +55,8 @@ class Predictor:
 
 def _report(p: Predictor, run, shape: tuple) -> MemoryReport:
     t = run.tracker
-    ops = {op for _, op in run.uncounted} | run.ops_seen
-    workspace = (p.target.matmul_workspace_bytes if ops & set(_MATMUL) else 0) + \
-        (p.target.conv_workspace_bytes if ops & set(_CONV) else 0)
+    threads = sum(1 for phase in ("forward", "backward") if run.ops_seen.get(phase, set()) & _MATMUL)
+    workspace = threads * p.target.matmul_workspace_bytes
     shares: dict = defaultdict(int)
     for b in t.peak_blocks.values():
         shares[(b.category, b.layer)] += b.nbytes

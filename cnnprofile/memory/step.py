@@ -50,7 +50,7 @@ class StepRun:
     optimizer_state_bytes: int
     trainable_params: int
     frozen_params: int
-    ops_seen: set = field(default_factory=set)  # every op name dispatched in forward and backward
+    ops_seen: dict = field(default_factory=dict)  # phase -> names of the ops dispatched in it
 
 
 def _first_tensor(out) -> torch.Tensor:
@@ -135,15 +135,18 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
     params = {n: _meta(p, param_dtype) for n, p in model.named_parameters()}
     buffers = {n: _meta(b, param_dtype) for n, b in model.named_buffers()}
     trainable = set(trainable or ()) if train else set()
+    # Training: the trainable ones require grad. Inference: as the model has them (nothing is recorded under
+    # no_grad, but autocast's weight cache keys on requires_grad, so it matters for --amp).
+    own = {n: p.requires_grad for n, p in model.named_parameters()}
     for n, p in params.items():
-        p.requires_grad_(n in trainable)
+        p.requires_grad_(n in trainable if train else own[n])
     x = torch.empty(input_shape, dtype=param_dtype, device="meta")
     labels = torch.empty(input_shape[0], dtype=torch.long, device="meta") if train else None
 
     layers = _Layers(model, tag=train)
     costs: dict = defaultdict(LayerCost)
     uncounted: dict = defaultdict(set)
-    ops_seen: set = set()
+    ops_seen: dict = defaultdict(set)
     tracker = StorageTracker(layers.current, round_to=target.round_to)
     for n, p in params.items():
         tracker.adopt(p, "weights", n)
@@ -158,7 +161,11 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
         if phase not in ("forward", "backward"):
             return
         name = str(func.overloadpacket)
-        ops_seen.add(name)
+        ops_seen[phase].add(name)
+        if phase == "forward" and name == "aten.convolution" and target.conv_workspace_ratio:
+            weight = args[1]
+            if weight.shape[2:].numel() > 1:
+                tracker.transient(int(target.conv_workspace_ratio * out.untyped_storage().nbytes()), layers.current())
         cost = cost_of(name, args, kwargs, out)
         row = costs[layers.current()]
         if cost is None:
@@ -191,7 +198,7 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
 
     modes = {m: m.training for m in model.modules()}
     model.train(train)
-    amp_ctx = autocast_emulation(target.name, amp, cache=train) if amp is not None else contextlib.nullcontext()
+    amp_ctx = autocast_emulation(target.name, amp) if amp is not None else contextlib.nullcontext()
     try:
         with tracker, layers:
             tracker.phase = "forward"
@@ -241,4 +248,4 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
         saved_bytes=saved_bytes, weights_bytes=total(params.values()), buffers_bytes=total(buffers.values()),
         input_bytes=total([x] + ([labels] if labels is not None else [])), gradients_bytes=grads,
         optimizer_state_bytes=total(opt_state), trainable_params=n_train,
-        frozen_params=sum(p.numel() for p in params.values()) - n_train, ops_seen=ops_seen)
+        frozen_params=sum(p.numel() for p in params.values()) - n_train, ops_seen=dict(ops_seen))

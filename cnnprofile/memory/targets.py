@@ -16,10 +16,12 @@ class Target:
     name: str
     round_to: int  # the allocator's block granularity: every block is rounded up to a multiple of it
     foreach: bool  # optimizers take the multi-tensor path (temporaries the size of a whole state list)
-    # Persistent library workspace allocated through the framework's allocator by the first matrix product.
+    # Persistent library workspace allocated through the framework's allocator by the first matrix product on
+    # each thread: the forward runs on the caller's thread, backward on autograd's own thread for the device.
     matmul_workspace_bytes: int
-    # Workspace a convolution may take for the duration of one call (added to the peak once, as a transient).
-    conv_workspace_bytes: int
+    # Transient workspace of a forward convolution with a kernel larger than 1x1, as a multiple of its output's
+    # bytes: it exists only while the kernel runs.
+    conv_workspace_ratio: float
     notes: tuple = ()
 
 
@@ -27,17 +29,20 @@ TARGETS = {
     "cuda": Target(
         name="cuda", round_to=512, foreach=True,
         # cuBLAS's workspace comes from PyTorch's caching allocator: CUBLAS_WORKSPACE_CONFIG's default
-        # ":4096:8" on Hopper and later is 8 chunks of 4096 KiB = 32 MiB per handle and stream.
-        matmul_workspace_bytes=32 * MiB,
-        # cuDNN's workspace depends on the algorithm its heuristics pick (benchmark off) and is freed after
-        # each call; it is not modelled (0) until a GPU check measures it.
-        conv_workspace_bytes=0,
+        # ":4096:8" on Hopper is 8 chunks of 4096 KiB = 32 MiB per handle, plus cuBLASLt's 1 MiB. Measured on an
+        # H200 (torch 2.11, cuDNN 9.19): 33 MiB beyond weights, buffers and input after one inference pass.
+        matmul_workspace_bytes=33 * MiB,
+        # cuDNN's heuristics (benchmark off) picked algorithms whose workspace was 2.0x the output of VGG-16's
+        # 3x3 convolutions (fp32 and bf16, batch 32 and 128) on that H200: an empirical estimate.
+        conv_workspace_ratio=2.0,
         notes=("every block rounded up to 512 B (the caching allocator's granularity)",
                "optimizers take the foreach (multi-tensor) path",
-               "cuBLAS workspace: 32 MiB (CUBLAS_WORKSPACE_CONFIG default :4096:8), once a matrix product runs",
-               "cuDNN convolution workspace: not added (estimate 0; a GPU check measures it)")),
+               "cuBLAS + cuBLASLt workspace: 33 MiB per thread that runs a matrix product (forward; backward "
+               "runs on autograd's device thread, a second one)",
+               "cuDNN workspace: 2.0 x the output bytes of each forward convolution larger than 1x1, while it "
+               "runs (empirical, H200 with cuDNN 9.19; backward convolutions: not added)")),
     "cpu": Target(
-        name="cpu", round_to=1, foreach=False, matmul_workspace_bytes=0, conv_workspace_bytes=0,
+        name="cpu", round_to=1, foreach=False, matmul_workspace_bytes=0, conv_workspace_ratio=0.0,
         notes=("blocks counted at their exact size (the CPU allocator's accounting)",
                "optimizers take the single-tensor path",
                "no library workspaces through the allocator")),

@@ -19,7 +19,7 @@ from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakIdKeyDictionary
 
 # What a block is, for the breakdown. "activation" covers forward outputs and temporaries of every phase.
-CATEGORIES = ("weights", "buffers", "input", "gradients", "optimizer_state", "activations")
+CATEGORIES = ("weights", "buffers", "input", "gradients", "optimizer_state", "activations", "workspace")
 
 
 @dataclass
@@ -84,6 +84,15 @@ class StorageTracker(TorchDispatchMode):
             self.peak_blocks = dict(self.blocks)
             self.peak_phase, self.peak_layer = self.phase, block.layer
         return key
+
+    def transient(self, nbytes: int, layer: str) -> None:
+        """A block that exists only while one kernel runs (a library workspace): it can make the peak."""
+        nbytes = self.rounded(nbytes)
+        if self.total + nbytes > self.peak:
+            self.peak = self.total + nbytes
+            self.peak_blocks = dict(self.blocks)
+            self.peak_blocks[-1] = Block(nbytes, "workspace", layer, self.phase)
+            self.peak_phase, self.peak_layer = self.phase, layer
 
     def recategorize(self, t: torch.Tensor, category: str) -> None:
         key = self.key_of(t)
