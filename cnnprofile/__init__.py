@@ -1,9 +1,10 @@
 """cnnprofile: the truth about CNN architectures (shapes, parameters, memory, MACs/FLOPs)."""
+from . import memory
 from .analyzer import profile, profile_module
 from .errors import CnnprofileError
 from .models import get_model_spec, list_models
 from .records import CallRecord, Conventions, LayerRecord, Profile, Totals, UncountedOp
 
 __version__ = "0.1.0"
-__all__ = ["profile", "profile_module", "CnnprofileError", "get_model_spec", "list_models", "CallRecord",
+__all__ = ["profile", "profile_module", "memory", "CnnprofileError", "get_model_spec", "list_models", "CallRecord",
            "Conventions", "LayerRecord", "Profile", "Totals", "UncountedOp"]

@@ -155,3 +155,10 @@ def test_parse_size(text, expected):
 def test_bad_input_is_one_clear_error(kwargs, message):
     with pytest.raises(InputError, match=message):
         memory(_two_convs(), (2, 3, 8, 8), device="cpu", **kwargs)
+
+
+def test_the_package_is_callable_like_profile():
+    import cnnprofile
+    import cnnprofile.memory.fit  # noqa: F401  (a submodule import must not hide the entry point)
+
+    assert cnnprofile.memory(_chain(), (1, 1, 4, 4), device="cpu").peak_bytes == 1040
