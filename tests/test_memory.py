@@ -162,3 +162,11 @@ def test_the_package_is_callable_like_profile():
     import cnnprofile.memory.fit  # noqa: F401  (a submodule import must not hide the entry point)
 
     assert cnnprofile.memory(_chain(), (1, 1, 4, 4), device="cpu").peak_bytes == 1040
+
+
+def test_the_breakdown_adds_up_to_the_peak_on_cuda():
+    r = memory("resnet18", batch=2, device="cuda")
+    assert r.workspace_bytes > 33 * 2**20  # cuBLAS for the fc, and a 3x3 convolution's cuDNN workspace at the peak
+    parts = {s.category for s in r.at_peak}
+    assert r.peak_bytes == sum(s.bytes for s in r.at_peak) + 33 * 2**20
+    assert parts <= {"weights", "buffers", "input", "activations", "workspace"}

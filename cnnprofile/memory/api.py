@@ -74,7 +74,8 @@ def _report(p: Predictor, run, shape: tuple) -> MemoryReport:
         trainable_params=run.trainable_params, frozen_params=run.frozen_params,
         forward_macs=sum(r.forward_macs for r in layers), backward_macs=sum(r.backward_macs for r in layers),
         forward_flops=sum(r.forward_flops for r in layers), backward_flops=sum(r.backward_flops for r in layers),
-        workspace_bytes=workspace, peak_phase=t.peak_phase, peak_layer=t.peak_layer, at_peak=at_peak,
+        workspace_bytes=workspace + sum(s.bytes for s in at_peak if s.category == "workspace"),
+        peak_phase=t.peak_phase, peak_layer=t.peak_layer, at_peak=at_peak,
         layers=layers, uncounted_ops=uncounted, target_notes=p.target.notes)
 
 
