@@ -124,8 +124,7 @@ def _meta(t: torch.Tensor, dtype: Optional[torch.dtype]) -> torch.Tensor:
 
 
 def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target: Target, train: bool,
-             trainable: Optional[set] = None, optimizer: str = "none", amp: Optional[torch.dtype] = None,
-             num_classes: Optional[int] = None) -> StepRun:
+             trainable: Optional[set] = None, optimizer: str = "none", amp: Optional[torch.dtype] = None) -> StepRun:
     """Track one step of ``model`` on a meta input of ``input_shape``.
 
     ``trainable``: the parameter names that get gradients (training only). With ``amp``, parameters and the

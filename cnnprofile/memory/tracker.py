@@ -50,7 +50,6 @@ class StorageTracker(TorchDispatchMode):
         self.peak_blocks: dict[int, Block] = {}
         self.peak_phase = "before"
         self.peak_layer = ""
-        self.allocated = {phase: 0 for phase in ("forward", "backward", "optimizer")}  # bytes created per phase
         self.on_op: Optional[Callable] = None  # called as on_op(func, args, kwargs, out) after every op
 
     def rounded(self, nbytes: int) -> int:
@@ -77,8 +76,6 @@ class StorageTracker(TorchDispatchMode):
         self.blocks[key] = block
         weakref.finalize(st, self._free, key)
         self.total += block.nbytes
-        if self.phase in self.allocated:
-            self.allocated[self.phase] += block.nbytes
         if self.total > self.peak:
             self.peak = self.total
             self.peak_blocks = dict(self.blocks)
