@@ -68,3 +68,10 @@ def _per_target(args, kwargs, out):
 
 formula("aten.nll_loss_forward", "aten.nll_loss_backward", "aten.nll_loss2d_forward", "aten.nll_loss2d_backward",
         rule="1 FLOP per target (pick, or scatter, one log-probability)")(_per_target)
+
+formula("aten.select_backward", "aten.slice_backward", "aten.new_empty_strided",
+        rule="0 FLOPs: the gradient of a view, scattered into zeros (data movement only)")(
+    lambda args, kwargs, out: Cost())
+formula("aten.index_add", "aten.index_put",
+        rule="1 FLOP per source element added into the gradient (the backward of a gather or an index)")(
+    lambda args, kwargs, out: Cost(0, _numel(args[3] if len(args) > 3 and hasattr(args[3], "numel") else args[2])))
