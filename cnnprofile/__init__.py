@@ -1,4 +1,5 @@
 """cnnprofile: the truth about CNN architectures (shapes, parameters, memory, MACs/FLOPs)."""
+from . import memory
 from .analyzer import profile
 from .errors import CnnprofileError
 from .formulas import Cost, register_formula
@@ -6,5 +7,5 @@ from .models import get_model_spec, list_models
 from .records import CallRecord, Conventions, LayerRecord, Profile, Totals, UncountedOp
 
 __version__ = "0.1.0"
-__all__ = ["profile", "register_formula", "Cost", "CnnprofileError", "get_model_spec", "list_models",
+__all__ = ["profile", "memory", "register_formula", "Cost", "CnnprofileError", "get_model_spec", "list_models",
            "CallRecord", "Conventions", "LayerRecord", "Profile", "Totals", "UncountedOp"]

@@ -1,0 +1,65 @@
+"""``cnnprofile memory``: peak memory of an inference pass or a training step, and the largest batch that fits."""
+import click
+
+from . import cli
+from .options import input_options, model_kwargs_option
+
+_RULE_OPTIONS = ("trainable", "freeze")
+
+
+class _OrderedRules(click.Command):
+    """Keeps the command-line order of --trainable and --freeze, so the last matching pattern wins."""
+
+    def parse_args(self, ctx, args):
+        parser = self.make_parser(ctx)
+        _, _, order = parser.parse_args(args=list(args))
+        ctx.meta["cnnprofile_rule_order"] = [p.name for p in order if p.name in _RULE_OPTIONS]
+        return super().parse_args(ctx, args)
+
+
+def _rules(ctx, trainable, freeze) -> list:
+    values = {"trainable": list(trainable), "freeze": list(freeze)}
+    return [(name, values[name].pop(0)) for name in ctx.meta.get("cnnprofile_rule_order", [])]
+
+
+@cli.command(cls=_OrderedRules)
+@click.argument("model")
+@input_options
+@model_kwargs_option
+@click.option("--train", is_flag=True, help="Predict one training step (forward, loss, backward, optimizer step).")
+@click.option("--optimizer", default="sgd", show_default=True,
+              help="With --train: none, sgd, sgd-momentum, adam or adamw.")
+@click.option("--trainable", multiple=True, metavar="GLOB",
+              help="Parameter names to train (repeatable; if first, everything else starts frozen).")
+@click.option("--freeze", multiple=True, metavar="GLOB", help="Parameter names to freeze (repeatable).")
+@click.option("--amp", default=None, metavar="bf16|fp16", help="Autocast with float32 weights.")
+@click.option("--device", default="cuda", show_default=True, type=click.Choice(["cuda", "cpu"]),
+              help="Whose allocator and kernels to model.")
+@click.option("--fit", default=None, metavar="SIZE", help="Find the largest batch whose peak fits, e.g. 24GB or 22GiB.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--layers", "show_layers", is_flag=True, help="Also print per-layer MACs, FLOPs and saved bytes.")
+@click.pass_context
+def memory(ctx, model, input_size, batch, dtype, model_kwargs, train, optimizer, trainable, freeze, amp, device,
+           fit, fmt, show_layers):
+    """Peak memory of MODEL: what is alive at the worst moment of an inference pass or a training step."""
+    from ..errors import InputError
+    from ..memory import memory as predict
+    from ..memory.fit import parse_size
+    from ..memory.optimizers import check_optimizer
+    from ..memory.render import render_json, render_text
+
+    if not train and (trainable or freeze):
+        raise InputError("--trainable and --freeze need --train")
+    check_optimizer(optimizer)
+    if fit is not None:
+        parse_size(fit)
+    options = dict(dtype=dtype, amp=amp, train=train, optimizer=optimizer if train else "none", device=device,
+                   kwargs=model_kwargs)
+    report = predict(model, input_size, batch=batch, rules=_rules(ctx, trainable, freeze), fit=fit, **options)
+    if fmt == "json":
+        click.echo(render_json(report), nl=False)
+        return
+    full = None
+    if train and report.frozen_params:
+        full = predict(model, input_size, batch=report.batch, rules=[("trainable", "*")], **options)
+    click.echo(render_text(report, full, layers=show_layers), nl=False)

@@ -1,0 +1,118 @@
+"""Storage lifetimes on the meta device: which bytes are alive at every moment of a step, and at its peak.
+
+A TorchDispatchMode sees every ATen op. Each output whose storage is new is a block: its size is the storage's
+``nbytes()`` (a view or an in-place result shares an existing storage and allocates nothing). A weakref
+finalizer on the storage's Python object frees the block when the last reference goes, whoever held it: a
+local in the model's ``forward``, the autograd graph's saved tensors, a ``.grad``, an optimizer's state. The
+storage's Python object lives exactly as long as the storage itself (torch preserves it), so the finalizer
+runs when the real allocator would free the memory.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+from torch.utils._pytree import tree_leaves
+from torch.utils.weak import WeakIdKeyDictionary
+
+from ..dispatch import LightDispatchMode, call_op
+
+# What a block is, for the breakdown. "activation" covers forward outputs and temporaries of every phase.
+CATEGORIES = ("weights", "buffers", "input", "gradients", "optimizer_state", "activations", "workspace")
+
+
+
+@dataclass
+class Block:
+    nbytes: int  # what the target allocator reserves for it (rounded up to its granularity)
+    category: str
+    layer: str  # the module call (qualified name) or phase that created it
+    phase: str  # "before", "forward", "backward", "optimizer"
+
+
+class StorageTracker(LightDispatchMode):
+    """Running total and peak of live storage bytes, with the blocks alive at the peak.
+
+    ``where()`` names the layer running now; ``round_to`` is the target allocator's block granularity.
+    Blocks that exist before the step are adopted with ``adopt``.
+    """
+
+    def __init__(self, where: Callable[[], str], round_to: int = 1):
+        super().__init__()
+        self.where = where
+        self.round_to = round_to
+        self.phase = "before"
+        self.blocks: dict[int, Block] = {}  # live blocks by key
+        self._known = WeakIdKeyDictionary()  # storage -> key
+        self._next = 0
+        self.total = 0
+        self.peak = 0
+        self.peak_blocks: dict[int, Block] = {}
+        self.peak_phase = "before"
+        self.peak_layer = ""
+        self.on_op: Optional[Callable] = None  # called as on_op(func, args, kwargs, out) after every op
+
+    def rounded(self, nbytes: int) -> int:
+        r = self.round_to
+        return -(-nbytes // r) * r if r > 1 else nbytes
+
+    def key_of(self, t: torch.Tensor) -> Optional[int]:
+        return self._known.get(t.untyped_storage())
+
+    def adopt(self, t: torch.Tensor, category: str, layer: str = "") -> Optional[int]:
+        """Track ``t``'s storage (if new) as ``category``; returns its key."""
+        if not isinstance(t, torch.Tensor) or t.device.type != "meta":
+            return None  # optimizers keep their step counters as CPU scalars: not the target's memory
+        st = t.untyped_storage()
+        key = self._known.get(st)
+        if key is not None:
+            return key
+        key = self._next
+        self._next += 1
+        if not layer:
+            layer = self.where() if self.phase in ("forward", "backward") else f"({self.phase})"
+        block = Block(self.rounded(st.nbytes()), category, layer, self.phase)
+        self._known[st] = key
+        self.blocks[key] = block
+        weakref.finalize(st, self._free, key)
+        self.total += block.nbytes
+        if self.total > self.peak:
+            self.peak = self.total
+            self.peak_blocks = dict(self.blocks)
+            self.peak_phase, self.peak_layer = self.phase, block.layer
+        return key
+
+    def transient(self, nbytes: int, layer: str) -> None:
+        """A block that exists only while one kernel runs (a library workspace): it can make the peak."""
+        nbytes = self.rounded(nbytes)
+        if self.total + nbytes > self.peak:
+            self.peak = self.total + nbytes
+            self.peak_blocks = dict(self.blocks)
+            self.peak_blocks[-1] = Block(nbytes, "workspace", layer, self.phase)
+            self.peak_phase, self.peak_layer = self.phase, layer
+
+    def recategorize(self, t: torch.Tensor, category: str) -> None:
+        key = self.key_of(t)
+        if key is not None and key in self.blocks:
+            self.blocks[key].category = category
+
+    def _free(self, key: int) -> None:
+        block = self.blocks.pop(key, None)
+        if block is not None:
+            self.total -= block.nbytes
+
+    def live_bytes(self, category: Optional[str] = None) -> int:
+        return sum(b.nbytes for b in self.blocks.values() if category is None or b.category == category)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = call_op(func, args, kwargs)
+        # Backward's results are temporaries until they become a parameter's .grad (recategorized then).
+        for t in tree_leaves(out):
+            if isinstance(t, torch.Tensor):
+                self.adopt(t, "activations")
+        if self.on_op is not None:
+            self.on_op(func, args, kwargs, out)
+        return out
