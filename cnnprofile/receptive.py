@@ -120,8 +120,9 @@ def record(name: str, field: Field | None) -> ReceptiveField:
                           _per_axis([(a.r - 1) / 2 - a.c for a in axes]), field.whole, field.aligned)
 
 
-def receptive_fields_of(graph: Graph) -> list:
-    fields = propagate(graph)
+def receptive_fields_of(graph: Graph, fields: dict | None = None) -> list:
+    """One ``ReceptiveField`` per layer row of ``graph``; ``fields`` from ``propagate(graph)`` if already made."""
+    fields = propagate(graph) if fields is None else fields
     out = []
     for row in graph.rows():
         t = row.output

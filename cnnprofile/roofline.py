@@ -17,10 +17,14 @@ import torch
 from .bench.peaks import DevicePeak, precision_for
 from .graph import Node, traced
 
-CONVENTION = ("bytes read = every distinct tensor an op reads (activations and weights), once per op (an ideal "
-              "cache); bytes written = every tensor an op writes, in-place results included; views move "
-              "nothing; arithmetic intensity = FLOPs / (bytes read + bytes written); least time = max(FLOPs / "
-              "peak, bytes / bandwidth), and its sum over layers is a lower bound on unfused latency")
+INTENSITY_CONVENTION = ("bytes read = every distinct tensor an op reads (activations and weights), once per op (an "
+                        "ideal cache); bytes written = every tensor an op writes, in-place results included; views "
+                        "move nothing; arithmetic intensity = FLOPs / (bytes read + bytes written)")
+ROOF_CONVENTION = ("roofline: least time = max(FLOPs / peak, bytes / bandwidth) per layer (Williams et al. 2009), "
+                   "with the fastest units the dtype may use (TF32 for float32 where the card has them); its sum "
+                   "over layers is a lower bound on the latency of unfused execution at this batch; bound = the "
+                   "roof that sets the least time")
+CONVENTION = INTENSITY_CONVENTION + "; " + ROOF_CONVENTION
 
 
 @dataclass(frozen=True)
