@@ -33,7 +33,8 @@ import torch
 
 from .graph import Graph, traced
 from .rf_field import Axis, Field
-from .rf_rules import RULES, _unknown
+from .rf_field import _unknown
+from .rf_rules import RULES
 
 F = Fraction
 CONVENTION = ("receptive field = input pixels one unit of the layer's output sees, per spatial axis (one number "
