@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Iterable, Optional
 
 from .accuracy import published_accuracy
+from .formatting import axes
 from .errors import InputError
 from .formatting import human, human_bytes
 from .records import Conventions
@@ -31,6 +32,10 @@ class ComparisonRow:
     top1: Optional[float] = None  # published ImageNet-1K top-1 in percent, None when unknown
     top5: Optional[float] = None
     accuracy_source: str = ""
+    # The receptive field of the last feature map (the last layer whose units still have a position on the
+    # input), per axis when the axes differ; None with no spatial layer.
+    receptive_field: int | float | tuple | None = None
+    receptive_field_layer: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
             engine: str = "meta", kwargs: Optional[dict] = None, sort: Optional[str] = None) -> Comparison:
     """Profile every model of ``specs`` (names, ``torchvision:resnet*`` globs, ``file.py:factory``...)."""
     from .analyzer import profile
+    from .receptive import receptive_fields
     from .sources import resolve_models
 
     if sort is not None and sort not in SORT_KEYS:
@@ -66,12 +72,14 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
     for source in sources:
         p = profile(source, input_size, batch=batch, dtype=dtype, engine=engine)
         acc = published_accuracy(source)
+        last = receptive_fields(source, p.input_shape).last_feature_map()
         t = p.totals
         rows.append(ComparisonRow(
             model=source.name, origin=source.origin, input_shape=p.input_shape, params=t.params,
             param_bytes=t.param_bytes, macs=t.macs, flops=t.flops, activation_elems=t.activation_elems,
             activation_bytes=t.activation_bytes, top1=acc.top1 if acc else None, top5=acc.top5 if acc else None,
-            accuracy_source=acc.source if acc else ""))
+            accuracy_source=acc.source if acc else "", receptive_field=last.receptive_field if last else None,
+            receptive_field_layer=last.name if last else ""))
         conventions, dtype_name = p.conventions, p.dtype
     if sort is not None:
         rows.sort(key=_sort_key(sort))
@@ -81,12 +89,12 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
 # --- presentation -------------------------------------------------------------------------------------------
 
 HEADERS = ("Model", "Input (NxCxHxW)", "Params", "Param memory", "MACs", "FLOPs", "Activation memory",
-           "Top-1 %", "Top-5 %")
+           "RF", "Top-1 %", "Top-5 %")
 
 
 def _cells(r: ComparisonRow) -> tuple:
     return (r.model, "x".join(map(str, r.input_shape)), human(r.params), human_bytes(r.param_bytes), human(r.macs),
-            human(r.flops), human_bytes(r.activation_bytes), pct(r.top1), pct(r.top5))
+            human(r.flops), human_bytes(r.activation_bytes), axes(r.receptive_field), pct(r.top1), pct(r.top5))
 
 
 def _notes(comp: Comparison) -> tuple:
@@ -94,15 +102,23 @@ def _notes(comp: Comparison) -> tuple:
     return tuple([f"Top-1/Top-5: published ImageNet-1K accuracy ('-' where none is known or the model was built "
                   f"with changed arguments); sources: {'; '.join(sources)}" if sources else
                   "Top-1/Top-5: no published accuracy is known for these models"]
+                 + ["RF: receptive field of the last feature map (the last layer whose units still have a position on "
+                    "the input), in input pixels; '-' for a model with no spatial layer"]
                  + [v for k, v in asdict(comp.conventions).items() if k in ("macs", "flops", "memory", "units")])
+
+
+def _listed(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 def comparison_table(comp: Comparison) -> Table:
     title = f"Comparison: engine {comp.engine}, {comp.dtype}" + (f", sorted by {comp.sort}" if comp.sort else "")
     return Table(headers=HEADERS, rows=tuple(_cells(r) for r in comp.rows), align=right_aligned(len(HEADERS), 2),
                  title=title, notes=_notes(comp),
-                 records=tuple({**asdict(r), "input_shape": list(r.input_shape)} for r in comp.rows),
-                 flat_records=tuple({**asdict(r), "input_shape": "x".join(map(str, r.input_shape))}
+                 records=tuple({**asdict(r), "input_shape": list(r.input_shape),
+                                "receptive_field": _listed(r.receptive_field)} for r in comp.rows),
+                 flat_records=tuple({**asdict(r), "input_shape": "x".join(map(str, r.input_shape)),
+                                     "receptive_field": axes(r.receptive_field) if r.receptive_field else ""}
                                     for r in comp.rows),
                  columns=tuple(f.name for f in fields(ComparisonRow)),
                  meta={"engine": comp.engine, "dtype": comp.dtype, "sort": comp.sort,

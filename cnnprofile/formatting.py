@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Sequence
 
-from .records import LayerRecord, Profile, layer_columns
+from .records import LayerRecord, Profile, layer_columns, shown
 from .tabular import Table, render_grid, right_aligned
 
 FORMATS = ("text", "markdown", "csv", "json")
@@ -60,17 +60,71 @@ def layer_label(row: LayerRecord) -> str:
     return row.type
 
 
-def layer_cells(rows, exact_numbers: bool = False) -> list:
-    """The layer table's cells, one list per row, in the order of ``HEADERS``."""
+def axes(value) -> str:
+    """A per-axis figure: "212", "3x5" (one per spatial axis), "0.5"; "-" where there is none."""
+    if value is None:
+        return "-"
+    if isinstance(value, (tuple, list)):
+        return "x".join(axes(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _rf_cells(r: LayerRecord) -> list:
+    if r.rf_unknown_ops:
+        return ["unknown", "-", "-"]
+    if r.receptive_field is None and r.whole_input:
+        return ["whole", "-", "-"]
+    return [axes(r.receptive_field), axes(r.effective_stride), axes(r.effective_padding)]
+
+
+def _intensity_cells(r: LayerRecord, num) -> list:
+    ai = r.arithmetic_intensity
+    return [human_bytes(r.bytes_read) if r.bytes_read else "-",
+            human_bytes(r.bytes_written) if r.bytes_written else "-", "-" if ai is None else f"{ai:.3g}"]
+
+
+def _roofline_cells(r: LayerRecord, num) -> list:
+    return [r.bound if r.bound and r.bound != "none" else "-",
+            f"{r.least_time_s * 1e6:.3g}" if r.least_time_s else "-"]
+
+
+# The optional column groups as the text table shows them: headers and cells (``records.extra`` fields).
+GROUP_COLUMNS = {
+    "rf": (["RF", "Stride", "Padding"], lambda r, num: _rf_cells(r)),
+    "intensity": (["Read", "Written", "FLOPs/B"], _intensity_cells),
+    "roofline": (["Bound", "Least (us)"], _roofline_cells),
+}
+
+
+def _notes(r: LayerRecord, groups: tuple) -> str:
+    notes = ["uncounted: " + ", ".join(r.uncounted_ops)] if r.uncounted_ops else []
+    if "rf" in groups:
+        if r.rf_unknown_ops:
+            notes.append("no receptive-field rule: " + ", ".join(r.rf_unknown_ops))
+        if r.whole_input and r.receptive_field is not None:
+            notes.append("also sees the whole input (a gate)")
+        if r.rf_aligned is False:
+            notes.append("branches not aligned")
+    return "; ".join(notes)
+
+
+def layer_cells(rows, exact_numbers: bool = False, groups: tuple = ()) -> list:
+    """The layer table's cells, one list per row, in the order of ``headers(groups)``."""
     num = exact if exact_numbers else human
     return [[layer_label(r), r.name, r.type, shape_hwc(r.output_shape),
              num(r.activation_elems) if r.activation_elems else "-",
              num(r.params) if r.params else "-", num(r.macs) if r.macs else "-",
-             num(r.flops) if r.flops else "-"] + (["uncounted: " + ", ".join(r.uncounted_ops)]
-                                                 if r.uncounted_ops else [""]) for r in rows]
+             num(r.flops) if r.flops else "-"]
+            + [c for g in groups if g in GROUP_COLUMNS for c in GROUP_COLUMNS[g][1](r, num)]
+            + [_notes(r, groups)] for r in rows]
 
 
 HEADERS = ["Layer", "Module", "Type", "Output (HxWxC)", "Memory (elems)", "Params", "MACs", "FLOPs", ""]
+
+
+def headers(groups: tuple = ()) -> list:
+    """The layer table's headers with the optional columns of ``groups``."""
+    return HEADERS[:-1] + [h for g in groups if g in GROUP_COLUMNS for h in GROUP_COLUMNS[g][0]] + HEADERS[-1:]
 
 
 def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
@@ -87,6 +141,23 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
     if profile.unused_params:
         lines.append(f"Not in this profile: {num(profile.unused_params)} parameters that no op of the forward "
                      "pass reads (e.g. auxiliary classifiers in eval mode)")
+    if "intensity" in profile.groups:
+        ai = t.arithmetic_intensity
+        lines.append(f"Memory traffic: read {human_bytes(t.bytes_read)}, written {human_bytes(t.bytes_written)}, "
+                     f"{'-' if ai is None else f'{ai:.3g}'} FLOPs per byte")
+    if profile.device is not None:
+        d = profile.device
+        lines.append(f"Roofline on {d.name} ({d.precision} {d.peak_tflops:g} TFLOP/s, {d.bandwidth_gbs:g} GB/s, "
+                     f"ridge {d.ridge:.3g} FLOPs/B): latency >= {t.least_time_s * 1e3:.4g} ms at batch "
+                     f"{profile.input_shape[0]} (sum of the layers' least times)")
+        lines.append(f"Peak and bandwidth: {'; '.join(d.sources)}")
+    if "rf" in profile.groups:
+        from .views import last_feature_map
+
+        last = last_feature_map(profile.layers)
+        if last is not None:
+            lines.append(f"Last feature map: {last.name}, receptive field {axes(last.receptive_field)}, "
+                         f"stride {axes(last.effective_stride)}, padding {axes(last.effective_padding)}")
     if profile.uncounted_ops:
         lines.append("Uncounted ops (no formula; their MACs/FLOPs are unknown, not zero): "
                      + ", ".join(f"{u.op} x{u.count}" for u in profile.uncounted_ops))
@@ -96,39 +167,52 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
 def to_text(profile: Profile, rows, *, view: str, exact_numbers: bool = False, markdown: bool = False) -> str:
     header = (f"{profile.model}: input {'x'.join(map(str, profile.input_shape))} (NxCxHxW), {profile.dtype}, "
               f"engine {profile.engine}, view {view}")
-    grid = Table(headers=tuple(HEADERS), rows=tuple(tuple(r) for r in layer_cells(rows, exact_numbers)),
-                 align=right_aligned(len(HEADERS), 3, len(HEADERS) - 1))
+    heads = headers(profile.groups)
+    grid = Table(headers=tuple(heads), rows=tuple(tuple(r) for r in layer_cells(rows, exact_numbers, profile.groups)),
+                 align=right_aligned(len(heads), 3, len(heads) - 1))
     table = render_grid(grid, markdown)
     summary = _summary_lines(profile, exact_numbers)
-    conv = [f"- {v}" for v in asdict(profile.conventions).values()]
+    conv = [f"- {v}" for v in profile.conventions.stated().values()]
     if markdown:
         return "\n".join([f"### {header}", "", table, ""] + [f"- {s}" for s in summary] +
                          ["", "Conventions:", ""] + conv) + "\n"
     return "\n".join([header, "", table, ""] + summary + ["", "Conventions:"] + conv) + "\n"
 
 
-def _row_dict(row) -> dict:
-    d = {c: getattr(row, c) for c in layer_columns()}
+def _row_dict(row, groups: tuple = ()) -> dict:
+    d = {c: getattr(row, c) for c in layer_columns(groups)}
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
 def to_json(profile: Profile, rows, *, view: str) -> str:
-    return json.dumps({
+    doc = {
         "model": profile.model, "input_shape": list(profile.input_shape), "dtype": profile.dtype,
-        "engine": profile.engine, "view": view, "conventions": asdict(profile.conventions),
-        "layers": [_row_dict(r) for r in rows], "totals": asdict(profile.totals),
+        "engine": profile.engine, "view": view, "conventions": profile.conventions.stated(),
+        "layers": [_row_dict(r, profile.groups) for r in rows], "totals": shown(profile.totals, profile.groups),
         "uncounted_ops": [asdict(u) for u in profile.uncounted_ops], "unused_params": profile.unused_params,
-    }, indent=2) + "\n"
+    }
+    if profile.device is not None:
+        doc["device"] = asdict(profile.device)
+    return json.dumps(doc, indent=2) + "\n"
 
 
-def to_csv(rows) -> str:
+def _csv_cell(value):
+    if isinstance(value, tuple):
+        return "x".join(map(str, value))
+    return value
+
+
+def to_csv(rows, groups: tuple = ()) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=layer_columns(), lineterminator="\n")
+    columns = layer_columns(groups)
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        d = {c: getattr(r, c) for c in layer_columns()}
+        d = {c: getattr(r, c) for c in columns}
         d["uncounted_ops"] = " ".join(r.uncounted_ops)
-        writer.writerow({k: "x".join(map(str, v)) if isinstance(v, tuple) else v for k, v in d.items()})
+        if "rf_unknown_ops" in d:
+            d["rf_unknown_ops"] = " ".join(r.rf_unknown_ops or ())
+        writer.writerow({k: _csv_cell(v) for k, v in d.items()})
     return buf.getvalue()
 
 
@@ -136,5 +220,5 @@ def render(profile: Profile, rows, fmt: str, *, view: str, exact_numbers: bool =
     if fmt == "json":
         return to_json(profile, rows, view=view)
     if fmt == "csv":
-        return to_csv(rows)
+        return to_csv(rows, profile.groups)
     return to_text(profile, rows, view=view, exact_numbers=exact_numbers, markdown=fmt == "markdown")

@@ -33,7 +33,8 @@ import torch
 
 from .graph import Graph, traced
 from .rf_field import Axis, Field
-from .rf_rules import RULES, _unknown
+from .rf_field import _unknown
+from .rf_rules import RULES
 
 F = Fraction
 CONVENTION = ("receptive field = input pixels one unit of the layer's output sees, per spatial axis (one number "
@@ -120,8 +121,9 @@ def record(name: str, field: Field | None) -> ReceptiveField:
                           _per_axis([(a.r - 1) / 2 - a.c for a in axes]), field.whole, field.aligned)
 
 
-def receptive_fields_of(graph: Graph) -> list:
-    fields = propagate(graph)
+def receptive_fields_of(graph: Graph, fields: dict | None = None) -> list:
+    """One ``ReceptiveField`` per layer row of ``graph``; ``fields`` from ``propagate(graph)`` if already made."""
+    fields = propagate(graph) if fields is None else fields
     out = []
     for row in graph.rows():
         t = row.output

@@ -1,11 +1,18 @@
 """Plain records produced by the engines. Computation fills them; formatting only reads them.
 
 Each record owns its schema: tables, CSV, JSON and data frames take their columns from the dataclass fields.
+
+Optional columns: a ``LayerRecord`` field declared with ``extra(group, merge)`` defaults to None and is a column
+only of profiles enriched with its group (``Profile.groups``; see ``cnnprofile.enrich``). ``merge`` names the rule
+by which a view rolls several rows into one (``views.MERGE_RULES``): "sum", "last" (the last row's value: a
+merged row's receptive field is that of its last op's output, passing over rows that neither compute nor
+write, such as a flatten folded into a pooling row), "intensity" (recomputed from the summed FLOPs
+and bytes) or "dominant" (the roofline bound that accounts for most of the summed least time).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 # What a row is: the lecture's anchors (input, conv, pool, fc), a run of functional ops in a parent's forward
 # ("functional"), any other leaf module ("other"), or a module rolled up by the depth view ("block").
@@ -30,6 +37,23 @@ class Conventions:
                    "included, at the given batch size and dtype; views and in-place results allocate nothing. "
                    "It is the total written, not the peak alive. Parameter memory = parameters x element size")
     units: str = "K = 10^3, M = 10^6, G = 10^9; kB/MB/GB are decimal"
+    # Stated only by profiles enriched with these columns (empty otherwise, and then not shown).
+    receptive_field: str = ""
+    intensity: str = ""
+    roofline: str = ""
+
+    def stated(self) -> dict:
+        """{name: text} of the conventions that apply (the empty ones left out)."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+def extra(group: str, merge: str):
+    """An optional per-row column of ``group``, None until an enrichment fills it; views merge it by ``merge``."""
+    return field(default=None, metadata={"group": group, "merge": merge})
+
+
+# An axis-wise figure: one number when all spatial axes agree, a tuple per axis otherwise.
+PerAxis = Union[int, float, tuple, None]
 
 
 @dataclass(frozen=True)
@@ -66,6 +90,40 @@ class LayerRecord:
     kernel_size: tuple = ()
     out_features: int = 0  # output channels of a convolution, output features of a linear layer
     variant: Variant = ""
+    # --- optional columns (see the module docstring) ---
+    # Receptive field of the row's output (cnnprofile.receptive): None with ``whole_input`` True where the unit
+    # sees the entire input (fully connected, global pooling); None with ``rf_unknown_ops`` where an op has no rule.
+    receptive_field: PerAxis = extra("rf", "last")
+    effective_stride: PerAxis = extra("rf", "last")
+    effective_padding: PerAxis = extra("rf", "last")
+    whole_input: Optional[bool] = extra("rf", "last")
+    rf_aligned: Optional[bool] = extra("rf", "last")  # False where merged branches have different grids
+    rf_unknown_ops: Optional[tuple] = extra("rf", "last")
+    # Memory traffic (cnnprofile.roofline): an ideal cache, every operand read once per op.
+    bytes_read: Optional[int] = extra("intensity", "sum")
+    bytes_written: Optional[int] = extra("intensity", "sum")
+    arithmetic_intensity: Optional[float] = extra("intensity", "intensity")  # FLOPs per byte moved
+    # The roofline bound on a device (Profile.device).
+    bound: Optional[str] = extra("roofline", "dominant")  # "compute", "memory" or "none"
+    least_time_s: Optional[float] = extra("roofline", "sum")
+
+
+def arithmetic_intensity(flops: int, bytes_read: int, bytes_written: int) -> Optional[float]:
+    """FLOPs per byte moved; None where nothing moves."""
+    moved = bytes_read + bytes_written
+    return flops / moved if moved else None
+
+
+@dataclass(frozen=True)
+class DeviceRoof:
+    """The device a profile's roofline columns are computed for."""
+
+    name: str
+    precision: str
+    peak_tflops: float
+    bandwidth_gbs: float
+    ridge: float  # FLOPs per byte where the compute and memory roofs meet
+    sources: tuple  # of the peak and of the bandwidth
 
 
 @dataclass(frozen=True)
@@ -84,6 +142,11 @@ class Totals:
     flops: int
     activation_elems: int
     activation_bytes: int
+    # Sums of the optional columns, set with them (None otherwise).
+    bytes_read: Optional[int] = extra("intensity", "sum")
+    bytes_written: Optional[int] = extra("intensity", "sum")
+    arithmetic_intensity: Optional[float] = extra("intensity", "intensity")
+    least_time_s: Optional[float] = extra("roofline", "sum")  # a lower bound on the latency of this batch
 
 
 @dataclass(frozen=True)
@@ -99,6 +162,8 @@ class Profile:
     uncounted_ops: tuple = ()  # of UncountedOp
     unused_params: int = 0  # parameters no op reads (e.g. GoogLeNet's auxiliary classifiers in eval)
     conventions: Conventions = field(default_factory=Conventions)
+    groups: tuple = ()  # the optional column groups filled in ("rf", "intensity", "roofline")
+    device: Optional[DeviceRoof] = None  # with the "roofline" group
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,11 +171,28 @@ class Profile:
     def to_dataframe(self):
         import pandas as pd
 
-        columns = layer_columns()
+        columns = layer_columns(self.groups)
         return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in self.layers], columns=columns)
 
 
-def layer_columns() -> list:
+def layer_columns(groups: tuple = ()) -> list:
     """The columns of a layer table in CSV, JSON and data frames: the fields of ``LayerRecord``, minus those
-    marked as internal links (the call path into ``Profile.calls``)."""
-    return [f.name for f in fields(LayerRecord) if f.metadata.get("column", True)]
+    marked as internal links (the call path into ``Profile.calls``) and optional ones not in ``groups``."""
+    return [f.name for f in fields(LayerRecord)
+            if f.metadata.get("column", True) and f.metadata.get("group", None) in (None, *groups)]
+
+
+def shown(record, groups: tuple) -> dict:
+    """``record`` (``Totals``) as a dict, with the optional fields of ``groups`` only."""
+    return {f.name: getattr(record, f.name) for f in fields(record)
+            if f.metadata.get("group", None) in (None, *groups)}
+
+
+def group_fields(record_type, group: str) -> list:
+    """The optional fields of ``group`` in ``record_type`` (``LayerRecord`` or ``Totals``)."""
+    return [f.name for f in fields(record_type) if f.metadata.get("group") == group]
+
+
+def merge_rules(record_type=None) -> dict:
+    """{field: merge rule} of every optional field of ``record_type`` (default ``LayerRecord``)."""
+    return {f.name: f.metadata["merge"] for f in fields(record_type or LayerRecord) if "merge" in f.metadata}

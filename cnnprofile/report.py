@@ -22,7 +22,8 @@ from .tabular import Table, pct, right_aligned
 if TYPE_CHECKING:
     from .accuracy import Accuracy
     from .bench.results import BenchResult
-    from .charts import BenchCell, ChartData, ModelPoint
+    from .charts import BenchCell, ChartData, ModelPoint, Roof
+    from .receptive import ReceptiveField
     from .records import Profile
     from .verdicts import Verdict
 
@@ -50,6 +51,7 @@ class ReportModel:
     profile: Profile  # at batch 1, native input size
     accuracy: Optional[Accuracy]
     point: ModelPoint
+    last_map: Optional[ReceptiveField] = None  # the receptive field of its last feature map
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,17 @@ class ReportData:
     # One colour per model for every chart of the report, from the model list (then any benchmarked model not in it).
     colors: Mapping[str, str] = field(default_factory=dict)
     verdicts: tuple[Verdict, ...] = ()  # the lecture's verdicts, decided from these models' profiles and accuracy
+    roof: Optional[Roof] = None  # the named device (--device-peak): a roofline chart of every model's layers
+    # Per result (in ``results`` order): the roofline lower bound on its latency, in ms, on its own device; None
+    # where the device or the model is unknown to us.
+    bounds_ms: tuple = ()
 
     @property
     def chart_data(self) -> ChartData:
-        from .charts import chart_data
+        from .charts import chart_data, roof_points
 
-        return chart_data([m.point for m in self.models], self.cells, self.ops, self.colors)
+        points = [p for m in self.models if m.profile.device is not None for p in roof_points(m.profile)]
+        return chart_data([m.point for m in self.models], self.cells, self.ops, self.colors, self.roof, points)
 
 
 def bench_files(patterns: Iterable[str]) -> list:
@@ -88,41 +95,66 @@ def _profile(source):
     return profile(source)
 
 
+def _bounds(results) -> tuple:
+    from .roofline import result_bound
+
+    out = []
+    for r in results:
+        roof = result_bound(r)
+        out.append(roof.lower_bound_s * 1e3 if roof else None)
+    return tuple(out)
+
+
 def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "macs",
-            title: Optional[str] = None) -> ReportData:
-    """Profile ``specs`` (default: the zoo), attach published accuracy and read benchmark results."""
+            title: Optional[str] = None, device: Optional[str] = None) -> ReportData:
+    """Profile ``specs`` (default: the zoo), attach published accuracy and read benchmark results; with a
+    ``device`` (a peak-table key such as "h100-sxm"), the roofline of every model's layers on it."""
     from .accuracy import published_accuracy
     from .bench.results import read_results
-    from .charts import bench_cells, colour_map, model_point
+    from .bench.peaks import device_by_key
+    from .charts import Roof, bench_cells, colour_map, model_point
+    from .enrich import enrich
+    from .receptive import receptive_fields
     from .sources import resolve_models
 
     # Results first: a bad result file is refused before minutes of profiling, not after.
     results = tuple(read_results(bench_files(bench))) if bench else ()
+    peak = device_by_key(device) if device else None
+
     models, seen = [], set()
     for source in resolve_models(list(specs) or default_models()):
         if source.name in seen:
             continue
         seen.add(source.name)
         prof = _profile(source)
+        if peak is not None:
+            prof = enrich(prof, source, device=peak)
         acc = published_accuracy(source)
         # Zoo models carry their family; others are grouped by the letters their name starts with.
         family = source.meta.get("family") or re.match(r"[A-Za-z]*", source.name.split(":")[-1]).group()
         models.append(ReportModel(name=source.name, origin=source.origin, profile=prof, accuracy=acc,
-                                  point=model_point(prof, acc, family)))
+                                  point=model_point(prof, acc, family),
+                                  last_map=receptive_fields(source, prof.input_shape).last_feature_map()))
     macs = {m.name: m.profile.totals.macs for m in models}  # the analyzer's figures win over the files'
     default_title = "The lecture's CNN zoo" if not specs else "CNN profile report"
     cells = bench_cells(results, macs)
+    roof = None
+    if models and models[0].profile.device is not None:
+        d = models[0].profile.device
+        roof = Roof(d.name, d.precision, d.peak_tflops, d.bandwidth_gbs, models[0].profile.input_shape[0])
     return ReportData(title=title or default_title, models=tuple(models), results=results, cells=cells, ops=ops,
                       default_zoo=not specs,
-                      colors=colour_map([m.name for m in models] + [c.model for c in cells]))
+                      colors=colour_map([m.name for m in models] + [c.model for c in cells]), roof=roof,
+                      bounds_ms=_bounds(results))
 
 
-def collect_lecture(bench: Sequence[str] = (), ops: str = "macs", title: Optional[str] = None) -> ReportData:
+def collect_lecture(bench: Sequence[str] = (), ops: str = "macs", title: Optional[str] = None,
+                    device: Optional[str] = None) -> ReportData:
     """The lecture's models (``verdicts.lecture_models()``) as ``collect`` profiles them, with the lecture's
     verdicts decided from those very profiles and accuracy records, the ones the charts draw."""
     from .verdicts import check_verdicts, lecture_models
 
-    data = collect(lecture_models(), bench, ops=ops, title=title or LECTURE_TITLE)
+    data = collect(lecture_models(), bench, ops=ops, title=title or LECTURE_TITLE, device=device)
     return replace(data, verdicts=tuple(check_verdicts([(m.profile, m.accuracy) for m in data.models])))
 
 
@@ -138,15 +170,17 @@ def charts_svg(data: ReportData) -> list:
 
 # --- presentation ---------------------------------------------------------------------------------------------
 
-SUMMARY_HEADERS = ("Model", "Input (CxHxW)", "Params", "MACs", "FLOPs", "Activation memory", "Top-1 %", "Top-5 %",
-                   "Accuracy source")
+SUMMARY_HEADERS = ("Model", "Input (CxHxW)", "Params", "MACs", "FLOPs", "Activation memory", "RF (last map)",
+                   "Top-1 %", "Top-5 %", "Accuracy source")
 BENCH_HEADERS = ("Model", "Device", "dtype", "Batch", "Status", "Median (ms)", "p90 (ms)", "Images/s", "Peak memory",
                  "")
+# With results on a device of the peak table: the roofline lower bound on the latency and median / bound.
+ROOF_HEADERS = ("Roofline bound (ms)", "Measured / bound")
 
 
 def _summary(data: ReportData) -> Table:
     from .charts import best_throughput
-    from .formatting import human, human_bytes
+    from .formatting import axes, human, human_bytes
 
     best = best_throughput(data.cells)
     lat1 = {}
@@ -158,14 +192,15 @@ def _summary(data: ReportData) -> Table:
     for m in data.models:
         t, p, a = m.profile.totals, m.profile, m.accuracy
         rows.append((m.name, "x".join(map(str, p.input_shape[1:])), human(t.params), human(t.macs), human(t.flops),
-                     human_bytes(t.activation_bytes), pct(a.top1 if a else None), pct(a.top5 if a else None),
+                     human_bytes(t.activation_bytes), axes(m.last_map.receptive_field) if m.last_map else "-",
+                     pct(a.top1 if a else None), pct(a.top5 if a else None),
                      f"{a.source} ({a.crops} crop, {a.resolution}px)" if a else "no published ImageNet figure")
                     + ((f"{lat1[m.name]:.3g}" if m.name in lat1 else "-",
                         f"{best[m.name][0]:.4g} (batch {best[m.name][1]})" if m.name in best else "-")
                        if bench else ()))
         notes.append(a.note if a else "")
     headers = SUMMARY_HEADERS + (("Latency, batch 1 (ms)", "Best throughput (img/s)") if bench else ())
-    align = right_aligned(len(SUMMARY_HEADERS), 2, 8) + (("right", "right") if bench else ())
+    align = right_aligned(len(SUMMARY_HEADERS), 2, 9) + (("right", "right") if bench else ())
     # The per-model accuracy notes ride along as records: the HTML shows each as its source cell's hover text.
     return Table(headers=headers, rows=tuple(rows), align=align, records=tuple({"note": n} for n in notes))
 
@@ -182,17 +217,21 @@ def _bench_rows(data: ReportData) -> Table:
     from .formatting import human_bytes
 
     rows = []
-    for r in data.results:
+    bounded = any(b is not None for b in data.bounds_ms)
+    for r, bound in zip(data.results, data.bounds_ms or (None,) * len(data.results)):
         if r.status == "invalid":
             continue
         lat = r.latency_ms
+        roof = (f"{bound:.3g}" if bound else "-", f"{lat.median / bound:.3g}" if bound and lat else "-")
         rows.append((r.model, r.device_name or r.device, r.dtype, r.batch_size, r.status,
-                     f"{lat.median:.3g}" if lat else "-", f"{lat.p90:.3g}" if lat else "-",
-                     f"{r.throughput_ips:.4g}" if r.throughput_ips else "-",
-                     human_bytes(r.peak_memory_bytes) if r.peak_memory_bytes else "-",
-                     " ".join(x for x in ("noisy" if r.noisy else "", r.error or "") if x)))
-    align = ("left",) * 3 + ("right", "left") + ("right",) * 4 + ("left",)
-    return Table(headers=BENCH_HEADERS, rows=tuple(rows), align=align)
+                     f"{lat.median:.3g}" if lat else "-", f"{lat.p90:.3g}" if lat else "-")
+                    + (roof if bounded else ())
+                    + (f"{r.throughput_ips:.4g}" if r.throughput_ips else "-",
+                       human_bytes(r.peak_memory_bytes) if r.peak_memory_bytes else "-",
+                       " ".join(x for x in ("noisy" if r.noisy else "", r.error or "") if x)))
+    headers = BENCH_HEADERS[:7] + (ROOF_HEADERS if bounded else ()) + BENCH_HEADERS[7:]
+    align = ("left",) * 3 + ("right", "left") + ("right",) * (len(headers) - 6) + ("left",)
+    return Table(headers=headers, rows=tuple(rows), align=align)
 
 
 def _html(table: Table, hover_column: Optional[int] = None, css: Optional[dict] = None) -> dict:
@@ -250,7 +289,7 @@ def render_html(data: ReportData) -> str:
     from . import __version__ as version_of_package
     from .records import Conventions
 
-    conventions = asdict(data.models[0].profile.conventions) if data.models else asdict(Conventions())
+    conventions = data.models[0].profile.conventions.stated() if data.models else Conventions().stated()
     return _template().render(
         title=data.title, version=version_of_package, has_bench=bool(data.results),
         summary=_html(_summary(data), hover_column=SUMMARY_HEADERS.index("Accuracy source"),

@@ -112,3 +112,12 @@ def _field(node: Node, fields: list, t) -> Field | None:
 
 def _input(node: Node, fields: list, i: int = 0):
     return _field(node, fields, node.args[i])
+
+
+def _unknown(node, fields):
+    """An op with no rule: everything after it is unknown, and the op is named."""
+    present = [f for f in fields if f is not None]
+    if not present:
+        return None
+    return Field((None,) * node.outputs[0].dim(), any(f.whole for f in present), all(f.aligned for f in present),
+                 tuple(dict.fromkeys([op for f in present for op in f.unknown] + [node.op])))

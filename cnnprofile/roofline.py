@@ -10,6 +10,7 @@ latency from below for unfused execution (a fused kernel skips writing its inter
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import prod
 
 import torch
@@ -17,10 +18,14 @@ import torch
 from .bench.peaks import DevicePeak, precision_for
 from .graph import Node, traced
 
-CONVENTION = ("bytes read = every distinct tensor an op reads (activations and weights), once per op (an ideal "
-              "cache); bytes written = every tensor an op writes, in-place results included; views move "
-              "nothing; arithmetic intensity = FLOPs / (bytes read + bytes written); least time = max(FLOPs / "
-              "peak, bytes / bandwidth), and its sum over layers is a lower bound on unfused latency")
+INTENSITY_CONVENTION = ("bytes read = every distinct tensor an op reads (activations and weights), once per op (an "
+                        "ideal cache); bytes written = every tensor an op writes, in-place results included; views "
+                        "move nothing; arithmetic intensity = FLOPs / (bytes read + bytes written)")
+ROOF_CONVENTION = ("roofline: least time = max(FLOPs / peak, bytes / bandwidth) per layer (Williams et al. 2009), "
+                   "with the fastest units the dtype may use (TF32 for float32 where the card has them); its sum "
+                   "over layers is a lower bound on the latency of unfused execution at this batch; bound = the "
+                   "roof that sets the least time")
+CONVENTION = INTENSITY_CONVENTION + "; " + ROOF_CONVENTION
 
 
 @dataclass(frozen=True)
@@ -102,17 +107,18 @@ def traffic(model, input_size=None, *, batch: int | None = None, dtype: str = "f
     return traffic_of(graph, name, shape, dtype)
 
 
-def _precision(device: DevicePeak, dtype: str) -> str:
-    # The fastest units a run of this dtype may use (TF32 for float32 where the card has it): a lower bound
-    # must not assume the slower path.
-    precision = precision_for(dtype, tf32_allowed=True)
+def _precision(device: DevicePeak, dtype: str, tf32: bool = True) -> str:
+    # The fastest units a run of this dtype may use (TF32 for float32 where the card has it and the run
+    # allows it): a lower bound must not assume the slower path.
+    precision = precision_for(dtype, tf32_allowed=tf32)
     return "fp32" if precision == "tf32" and "tf32" not in device.tflops else precision
 
 
-def roofline(t: Traffic, device: DevicePeak, memory: bool = True) -> Roofline:
+def roofline(t: Traffic, device: DevicePeak, memory: bool = True, tf32: bool = True) -> Roofline:
     """The roofline bound of every layer of ``t`` on ``device``. ``memory=False`` keeps the compute roof only
-    (for fused or compiled runs, whose intermediates never reach memory)."""
-    precision = _precision(device, t.dtype)
+    (for compiled runs, whose fused kernels never write their intermediates); ``tf32=False`` for a float32
+    run that allows TF32 nowhere (then only the FP32 units count)."""
+    precision = _precision(device, t.dtype, tf32)
     peak = device.tflops[precision] * 1e12
     bandwidth = device.bandwidth_gbs * 1e9
     bounds = []
@@ -123,3 +129,43 @@ def roofline(t: Traffic, device: DevicePeak, memory: bool = True) -> Roofline:
         bounds.append(LayerBound(layer.name, kind, max(compute, mem), compute, mem))
     return Roofline(device.name, precision, peak / 1e12, bandwidth / 1e9, peak / bandwidth, tuple(bounds),
                     sum(b.least_time_s for b in bounds), (device.source, device.bandwidth_source))
+
+
+def result_device(result) -> DevicePeak | None:
+    """The peak table's entry for the device a bench result ran on (the CPU bound for a CPU run); None if
+    the device is not in the table."""
+    from .bench.peaks import cpu_upper_bound, find_device
+
+    if result.device == "cpu":
+        threads = (result.env or {}).get("cpu_threads")
+        return cpu_upper_bound(threads) if threads else None
+    return find_device(result.device_name)
+
+
+def result_bound(result) -> Roofline | None:
+    """The roofline of a bench result's model, batch and dtype on its own device; None where the device is
+    unknown, the run did not complete or the model cannot be profiled by name.
+
+    Float32 runs count TF32 units when the run allowed TF32 anywhere (cuDNN convolutions, as PyTorch does by
+    default, or matmuls): a layer it did not allow TF32 for is bounded by a larger peak than it had, which
+    keeps the bound a lower one. CUDA graphs replay the same kernels, which still read and write every
+    operand, so only compiled runs (fused kernels) drop the memory roof.
+    """
+    from .errors import CnnprofileError
+
+    device = result_device(result)
+    if device is None or result.status != "ok":
+        return None
+    env = result.env or {}
+    tf32 = bool(env.get("tf32_cudnn", True) or env.get("tf32_matmul", False))
+    try:
+        t = _traffic_cached(result.model, result.batch_size, result.dtype)
+    except CnnprofileError:
+        return None
+    return roofline(t, device, memory=not result.compile, tf32=tf32)
+
+
+@lru_cache(maxsize=64)
+def _traffic_cached(model: str, batch: int, dtype: str) -> Traffic:
+    # A report's results repeat (model, batch, dtype) across configurations: trace each once.
+    return traffic(model, batch=batch, dtype=dtype)

@@ -4,21 +4,58 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Optional
 
-from .records import LayerRecord, Profile
+from .records import LayerRecord, Profile, arithmetic_intensity, merge_rules
 
 # Rows of these kinds start a row of the lecture's table; everything else folds into the row before it.
 ANCHORS = ("input", "conv", "pool", "fc")
 
 
+def _sum(name: str, rows: list, merged: dict):
+    values = [getattr(r, name) for r in rows if getattr(r, name) is not None]
+    return sum(values) if values else None
+
+
+def _last(name: str, rows: list, merged: dict):
+    # The last row's output, passing over rows that only relabel it (a flatten or view folded into a
+    # pooling row, an eval-mode dropout): they neither compute nor write anything.
+    doing = [r for r in rows if r.flops or r.macs or r.activation_elems or r.kind == "input"]
+    return getattr((doing or rows)[-1], name)
+
+
+def _intensity(name: str, rows: list, merged: dict):
+    if merged.get("bytes_read") is None:
+        return None
+    return arithmetic_intensity(sum(r.flops for r in rows), merged["bytes_read"], merged["bytes_written"])
+
+
+def _dominant(name: str, rows: list, merged: dict):
+    # The bound of the parts that take most of the merged row's least time.
+    time: dict = {}
+    for r in rows:
+        if r.bound is not None:
+            time[r.bound] = time.get(r.bound, 0.0) + (r.least_time_s or 0.0)
+    spent = {k: v for k, v in time.items() if k != "none"}
+    return max(spent, key=spent.get) if spent else ("none" if time else None)
+
+
+# How a view rolls the optional columns of several rows into one (``records.extra``'s ``merge``). Rules run
+# in field order, so a rule may read fields merged before it (the intensity reads the summed bytes).
+MERGE_RULES = {"sum": _sum, "last": _last, "intensity": _intensity, "dominant": _dominant}
+
+
 def merge(rows: list, lead: LayerRecord, **fields) -> LayerRecord:
-    """One row standing for ``rows``; ``lead`` gives the identity, numbers are summed."""
+    """One row standing for ``rows``; ``lead`` gives the identity, numbers are summed, optional columns are
+    merged by their declared rule."""
+    merged: dict = {}
+    for name, rule in merge_rules().items():
+        merged[name] = MERGE_RULES[rule](name, rows, merged)
     return replace(
         lead,
         params=sum(r.params for r in rows), bias_params=sum(r.bias_params for r in rows),
         macs=sum(r.macs for r in rows), flops=sum(r.flops for r in rows),
         activation_elems=sum(r.activation_elems for r in rows),
         activation_bytes=sum(r.activation_bytes for r in rows),
-        uncounted_ops=tuple(dict.fromkeys(op for r in rows for op in r.uncounted_ops)), **fields)
+        uncounted_ops=tuple(dict.fromkeys(op for r in rows for op in r.uncounted_ops)), **{**merged, **fields})
 
 
 def _groups(rows: Iterable[LayerRecord], starts_group) -> list:
@@ -78,3 +115,9 @@ def select_view(profile: Profile, *, all_layers: bool = False, depth: Optional[i
     if depth is not None:
         return depth_view(profile, depth)
     return profile.layers if all_layers else lecture_view(profile)
+
+
+def last_feature_map(rows) -> Optional[LayerRecord]:
+    """The last row whose units still have a position on the input (a receptive-field number), if any."""
+    spatial = [r for r in rows if r.kind != "input" and r.receptive_field is not None]
+    return spatial[-1] if spatial else None

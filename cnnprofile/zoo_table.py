@@ -24,3 +24,15 @@ def zoo_table(specs) -> Table:
 
 def render_zoo(specs, fmt: str) -> str:
     return render_table(zoo_table(specs), fmt)
+
+
+def markdown_last_maps(pairs: list) -> str:
+    """The README's table: (model, ``receptive.ReceptiveField`` of its last feature map) per zoo model."""
+    from .formatting import axes
+
+    lines = ["| Model | Last feature map | Receptive field | Stride | Padding | Note |", "|---|---|---:|---:|---:|---|"]
+    for name, r in pairs:
+        note = "also sees the whole input (SE gate)" if r.whole_input else ""
+        lines.append(f"| {name} | `{r.name}` | {axes(r.receptive_field)} | {axes(r.effective_stride)} | "
+                     f"{axes(r.effective_padding)} | {note} |")
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from matplotlib.colors import to_hex
 
 from cnnprofile import charts
 from cnnprofile.bench.results import BenchResult, Latency
-from cnnprofile.charts import BenchCell, ModelPoint, chart_data
+from cnnprofile.charts import BenchCell, ModelPoint, Roof, RoofPoint, chart_data
 from cnnprofile.charts import bench_charts as bc
 from cnnprofile.charts import model_charts as mc
 from cnnprofile.errors import InputError
@@ -41,7 +41,11 @@ DATA = chart_data(POINTS, CELLS)
 WATTS = {("alexnet", 1): 150.0, ("alexnet", 8): 210.0, ("resnet50", 1): 180.0, ("resnet50", 8): 250.0}
 POWERED = chart_data(POINTS, [replace(c, power_w=WATTS.get((c.model, c.batch)),
                                       images_per_joule=c.throughput / WATTS[(c.model, c.batch)]
-                                      if (c.model, c.batch) in WATTS else None) for c in CELLS])
+                                      if (c.model, c.batch) in WATTS else None) for c in CELLS],
+                     roof=Roof("H100 SXM", "tf32", 494.5, 3350.0),
+                     roof_points=[RoofPoint("alexnet", "features.0", 50.0, 167.5, "memory"),
+                                  RoofPoint("vgg16", "features.2", 300.0, 494.5, "compute"),
+                                  RoofPoint("resnet50", "relu", 0.125, 0.419, "memory")])
 
 
 def texts(fig):
@@ -289,5 +293,40 @@ def test_power_charts_need_power_readings():
     power = [k for k in charts.CHARTS.values() if k.needs == "power"]
     assert sorted(k.name for k in power) == ["images-per-joule-vs-batch", "power-vs-batch"]
     assert not any(k.drawable(DATA) for k in power) and all(k.drawable(POWERED) for k in power)
-    assert all(k.drawable(DATA) for k in charts.CHARTS.values() if k.needs != "power")
+    assert all(k.drawable(DATA) for k in charts.CHARTS.values() if k.needs not in ("power", "device"))
     assert not any(k.drawable(chart_data(POINTS)) for k in charts.CHARTS.values() if k.needs_bench)
+
+
+def test_roofline_needs_a_device_and_draws_each_layer_under_the_roof():
+    kind = charts.CHARTS["roofline"]
+    assert not kind.drawable(DATA) and kind.drawable(POWERED)
+    fig = kind.draw(POWERED)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    (roof,) = [line for line in ax.get_lines() if line.get_gid() == "roof"]
+    xs, ys = roof.get_xdata(), roof.get_ydata()
+    ridge = 494.5 * 1e3 / 3350.0  # FLOPs per byte where 3.35 TB/s reaches 494.5 TFLOP/s
+    assert xs[1] == pytest.approx(ridge) and ys[1] == ys[2] == 494.5
+    assert ys[0] == pytest.approx(3350.0 * xs[0] / 1e3)  # the memory roof: bandwidth x intensity
+    points = {g: a.get_offsets()[0].tolist() for g, a in marks(fig).items()}
+    assert points["model:vgg16"] == [300.0, 494.5] and points["model:resnet50"] == [0.125, 0.419]
+
+
+def test_roof_points_of_a_profiled_relu_by_hand():
+    import torch.nn.functional as F
+    from torch import nn
+
+    import cnnprofile
+    from cnnprofile.bench.peaks import device_by_key
+    from cnnprofile.enrich import enrich
+
+    class Relu(nn.Module):
+        def forward(self, x):
+            return F.relu(x)
+
+    model = Relu()
+    p = enrich(cnnprofile.profile(model, (1, 8, 4, 4)), model, device=device_by_key("h100-sxm"))
+    (point,) = charts.roof_points(p)
+    # 128 FLOPs over 512 bytes read and 512 written: 1/8 FLOP per byte, at 3.35 TB/s 0.419 TFLOP/s at most.
+    assert (point.intensity, point.bound) == (0.125, "memory")
+    assert point.attainable_tflops == pytest.approx(3350 * 0.125 / 1e3)

@@ -19,6 +19,8 @@ CASES = {
     "table_vgg16.txt": ["table", "vgg16"],
     "table_alexnet.txt": ["table", "alexnet"],
     "table_resnet50_depth2.txt": ["table", "resnet50", "--depth", "2"],
+    # pool5 (features.30) must read 212 / 32 / 90 (Araujo et al., Distill 2019).
+    "table_vgg16_rf.txt": ["table", "vgg16", "--rf"],
 }
 
 

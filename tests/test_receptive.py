@@ -39,7 +39,7 @@ def test_rows_line_up_with_the_layer_table():
 
 
 def test_readme_table_is_what_the_code_gives():
-    from cnnprofile.extra_tables import markdown_last_maps
+    from cnnprofile.zoo_table import markdown_last_maps
     from cnnprofile.receptive import zoo_last_feature_maps
 
     with open("README.md") as f:

@@ -48,7 +48,8 @@ def workdir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def html(workdir):
-    data = collect(["alexnet", "resnet18", f"{workdir / 'evil.py'}:build"], [str(workdir / "bench.jsonl")])
+    data = collect(["alexnet", "resnet18", f"{workdir / 'evil.py'}:build"], [str(workdir / "bench.jsonl")],
+                   device="h100-sxm")
     return render_html(data)
 
 
@@ -277,3 +278,25 @@ def test_chart_command_writes_svg_and_png(workdir):
 
 def test_a_named_model_list_does_not_claim_to_be_the_zoo(html):
     assert "Left out of the default zoo report" not in html and "CNN profile report" in html
+
+
+def test_summary_shows_the_last_feature_maps_receptive_field(html):
+    row = re.search(r"<tr>\s*<td[^>]*>alexnet</td>.*?</tr>", html, re.S).group(0)
+    assert re.search(r">195</td>", row)
+
+
+def test_bench_table_puts_the_roofline_bound_next_to_each_measurement(html):
+    table = html[html.index("Roofline bound (ms)"):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
+    timed = [c for c in cells if c and c[4] == "ok"]
+    assert timed
+    for c in timed:  # Median, p90, bound, median / bound
+        median, bound, ratio = float(c[5]), float(c[7]), float(c[8])
+        assert 0 < bound <= median and ratio == pytest.approx(median / bound, rel=0.01)
+
+
+def test_report_without_a_device_has_no_roofline_chart(workdir):
+    text = render_html(collect(["alexnet"]))
+    assert 'id="chart-roofline"' not in text and 'id="chart-accuracy-vs-ops"' in text

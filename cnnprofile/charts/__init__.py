@@ -9,6 +9,8 @@ from .data import (
                    BenchCell,
                    ChartData,
                    ModelPoint,
+                   Roof,
+                   RoofPoint,
                    bench_cells,
                    best_throughput,
                    chart_data,
@@ -16,6 +18,7 @@ from .data import (
                    common_batch,
                    linear_fit,
                    model_point,
+                   roof_points,
                    series,
                    size_legend_values,
 )
@@ -23,5 +26,6 @@ from .output import save, to_svg
 from .registry import CHARTS, ChartKind, chart_kind
 
 __all__ = ["CHARTS", "BenchCell", "ChartData", "ChartKind", "ModelPoint", "bench_cells", "best_throughput",
-           "chart_data", "chart_kind", "colour_map", "common_batch", "linear_fit", "model_point", "save",
+           "chart_data", "chart_kind", "colour_map", "common_batch", "linear_fit", "model_point", "Roof",
+           "RoofPoint", "roof_points", "save",
            "series", "size_legend_values", "to_svg"]

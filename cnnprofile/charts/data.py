@@ -95,6 +95,40 @@ def colour_map(names: Iterable[str]) -> dict:
 
 
 @dataclass(frozen=True)
+class RoofPoint:
+    """One layer on the roofline chart: its FLOPs per byte and the FLOP/s its roof allows at that intensity."""
+
+    model: str
+    layer: str
+    intensity: float  # FLOPs per byte moved
+    attainable_tflops: float  # min(peak, bandwidth x intensity)
+    bound: str  # "compute" or "memory"
+
+
+@dataclass(frozen=True)
+class Roof:
+    """The device of the roofline chart."""
+
+    device: str
+    precision: str
+    peak_tflops: float
+    bandwidth_gbs: float
+    batch: int = 1  # the batch size the layers' intensities are computed at
+
+
+def roof_points(profile) -> tuple:
+    """The layers of a profile enriched with roofline columns (``cnnprofile.enrich``), as chart points; layers
+    that compute nothing are left out (they have no place on a FLOPs axis)."""
+    d = profile.device
+    out = []
+    for r in profile.layers:
+        if r.arithmetic_intensity and r.flops:
+            out.append(RoofPoint(profile.model, r.name, r.arithmetic_intensity,
+                                 min(d.peak_tflops, d.bandwidth_gbs * r.arithmetic_intensity / 1e3), r.bound))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class ChartData:
     """Everything any chart draws from: one signature, ``draw(data) -> Figure``, for every chart kind."""
 
@@ -102,6 +136,8 @@ class ChartData:
     cells: tuple = ()  # of BenchCell
     ops: OpsUnit = "macs"
     colors: Mapping[str, str] = field(default_factory=dict)  # model name -> colour, shared by every chart
+    roof: Optional[Roof] = None  # the device of the roofline chart (drawn only with one)
+    roof_points: tuple = ()  # of RoofPoint
 
     def colour(self, model: str) -> str:
         return self.colors.get(model, UNKNOWN)
@@ -112,11 +148,13 @@ class ChartData:
 
 
 def chart_data(points: Sequence[ModelPoint] = (), cells: Sequence[BenchCell] = (), ops: OpsUnit = "macs",
-               colors: Optional[Mapping[str, str]] = None) -> ChartData:
+               colors: Optional[Mapping[str, str]] = None, roof: Optional[Roof] = None,
+               roof_points: Sequence[RoofPoint] = ()) -> ChartData:
     """A ChartData whose colour map covers the models in order: those profiled first, then benchmarked ones."""
     if colors is None:
         colors = colour_map([p.name for p in points] + [c.model for c in cells])
-    return ChartData(points=tuple(points), cells=tuple(cells), ops=ops, colors=dict(colors))
+    return ChartData(points=tuple(points), cells=tuple(cells), ops=ops, colors=dict(colors), roof=roof,
+                     roof_points=tuple(roof_points))
 
 
 def series(cells: Sequence[BenchCell]) -> dict:

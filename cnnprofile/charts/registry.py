@@ -7,26 +7,29 @@ from typing import Callable, Literal
 from ..errors import InputError
 from . import bench_charts as b
 from . import model_charts as m
+from . import roofline_chart as r
 from .data import ChartData
 
-Needs = Literal["profiles", "bench", "power"]
+Needs = Literal["profiles", "bench", "power", "device"]
 
 
 @dataclass(frozen=True)
 class ChartKind:
     name: str
     draw: Callable[[ChartData], object]  # -> matplotlib Figure
-    needs: Needs  # "bench": benchmark results; "power": results that carry a power reading
+    needs: Needs  # "bench": results; "power": results that carry a power reading; "device": a named device
     caption: str
 
     @property
     def needs_bench(self) -> bool:
-        return self.needs != "profiles"
+        return self.needs in ("bench", "power")
 
     def drawable(self, data: ChartData) -> bool:
         """Whether ``data`` holds what this chart needs (a report draws only those that it does)."""
         if self.needs == "power":
             return data.has_power
+        if self.needs == "device":
+            return data.roof is not None and bool(data.roof_points)
         return bool(data.cells) or self.needs == "profiles"
 
 
@@ -39,6 +42,9 @@ CHARTS = {k.name: k for k in (
               "Top-1 accuracy per million parameters: how efficiently each model uses its parameters."),
     ChartKind("ops-vs-params", m.ops_vs_params, "profiles",
               "Operations against parameters for every model, with or without a published accuracy."),
+    ChartKind("roofline", r.roofline, "device",
+              "Roofline: every layer at its arithmetic intensity under the named device's memory and compute roofs "
+              "(log-log); a layer left of the ridge is limited by memory traffic, not arithmetic."),
     ChartKind("latency-vs-batch", b.latency_vs_batch, "bench", "Median latency per batch."),
     ChartKind("throughput-vs-batch", b.throughput_vs_batch, "bench", "Images per second."),
     ChartKind("memory-vs-batch", b.memory_vs_batch, "bench",

@@ -9,6 +9,10 @@ _BENCH = click.option("--bench", "bench", multiple=True, metavar="FILE|DIR|GLOB"
                       help="Benchmark results (JSON lines from 'cnnprofile bench'); repeatable. Result files "
                            "given among MODELS (ending in .jsonl, as a shell glob expands them) count too.")
 
+_DEVICE = click.option("--device-peak", "device", default=None, metavar="DEVICE",
+                       help="Draw the roofline chart of every model's layers on DEVICE (a peak-table key: "
+                            "h100-sxm, h200-sxm, a100-80gb-sxm, cpu...).")
+
 
 def _split(models: tuple, bench: tuple) -> tuple:
     """A shell expands ``--bench reports/bench/*.jsonl`` into one option and loose file names: take them back."""
@@ -27,7 +31,8 @@ def _split(models: tuple, bench: tuple) -> tuple:
                    "the lecture's verdicts checked against our numbers (default output: "
                    "reports/lecture-comparison.html). Takes no MODELS.")
 @_OPS
-def report(models, bench, output, title, ops, lecture):
+@_DEVICE
+def report(models, bench, output, title, ops, lecture, device):
     """An HTML report of MODELS (default: the lecture's zoo, LeNet-5 aside): summary, charts, layer tables.
 
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
@@ -43,9 +48,9 @@ def report(models, bench, output, title, ops, lecture):
         raise click.BadParameter(f"{output!r}: the report's file name must end in .html", param_hint="--output")
     check_writable(output)
     if lecture:
-        data = collect_lecture(bench, ops=ops, title=title)
+        data = collect_lecture(bench, ops=ops, title=title, device=device)
     else:
-        data = collect(models, bench, ops=ops, title=title)
+        data = collect(models, bench, ops=ops, title=title, device=device)
     write_report(render_html(data), output)
     held = sum(v.holds for v in data.verdicts)
     click.echo(f"wrote {output} ({len(data.models)} models"
@@ -59,12 +64,14 @@ def report(models, bench, output, title, ops, lecture):
 @_BENCH
 @click.option("-o", "--output", required=True, metavar="FILE.svg|FILE.png", help="Where to write the chart.")
 @_OPS
-def chart(kind, models, bench, output, ops):
+@_DEVICE
+def chart(kind, models, bench, output, ops, device):
     """One chart of MODELS as SVG or PNG, e.g. 'cnnprofile chart accuracy-vs-ops alexnet vgg16 -o ops.svg'.
 
     KIND is one of: accuracy-vs-ops, accuracy-bars, accuracy-density, ops-vs-params, and, with --bench,
     latency-vs-batch, throughput-vs-batch, memory-vs-batch, ops-vs-latency, accuracy-vs-throughput, and, with
-    results that carry power readings, power-vs-batch, images-per-joule-vs-batch.
+    results that carry power readings, power-vs-batch, images-per-joule-vs-batch, and, with --device-peak,
+    roofline.
     """
     import os
 
@@ -79,8 +86,10 @@ def chart(kind, models, bench, output, ops):
     models, bench = _split(models, bench)
     if chosen.needs_bench and not bench:
         raise InputError(f"chart {kind!r} needs benchmark results: add --bench FILE.jsonl")
+    if chosen.needs == "device" and not device:
+        raise InputError(f"chart {kind!r} needs a device: add --device-peak DEVICE (e.g. h100-sxm)")
     check_writable(output)
-    data = collect(models, bench, ops=ops)
+    data = collect(models, bench, ops=ops, device=device)
     if chosen.needs_bench and not data.cells:
         raise InputError(f"chart {kind!r}: the benchmark files hold no timed or out-of-memory result")
     if not chosen.drawable(data.chart_data):
