@@ -11,7 +11,7 @@ import glob
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
