@@ -11,11 +11,12 @@ def pytest_addoption(parser):
 
 @pytest.fixture(scope="session")
 def lecture_report(tmp_path_factory):
-    """``cnnprofile report --lecture --bench FILE --device-peak h200-sxm`` run once in an empty directory: (report path, command output,
-    the ReportData the command rendered).
+    """``cnnprofile report --lecture --bench FILE --device-peak h200-sxm`` run once in an empty directory:
+    (report path, command output, the ReportData the command rendered).
 
-    The benchmark file holds synthetic CPU timings (with power readings) for four of the lecture's models, and a device is named (the roofline), so every
-    chart kind is drawn; the report's own figures come from the analyzer and the accuracy dataset.
+    The benchmark file holds synthetic CPU timings (with power readings) for four of the lecture's models, and a
+    device is named (for the roofline), so every chart kind is drawn; the report's own figures come from the
+    analyzer and the accuracy dataset.
     """
     from click.testing import CliRunner
 
@@ -37,7 +38,8 @@ def lecture_report(tmp_path_factory):
         mp.setattr(report, "collect_lecture", lambda *a, **k: seen.append(collect_lecture(*a, **k)) or seen[-1])
         os.chdir(d)
         try:
-            res = CliRunner().invoke(cli, ["report", "--lecture", "--bench", "bench.jsonl", "--device-peak", "h200-sxm"])
+            res = CliRunner().invoke(cli, ["report", "--lecture", "--bench", "bench.jsonl",
+                                           "--device-peak", "h200-sxm"])
         finally:
             os.chdir(cwd)
     assert res.exit_code == 0, res.output
