@@ -86,8 +86,7 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
     path = prepare_output(output or default_output(backend.name))
     cfg = BenchConfig(batch_sizes=sizes, dtype=dtype, autocast=autocast, channels_last=channels_last,
                       compile=compile_, cuda_graphs=cuda_graphs, train=train, optimizer=optimizer, warmup=warmup,
-                      max_warmup_s=max_warmup,
-                      min_time_s=min_time, iters=iters)
+                      max_warmup_s=max_warmup, min_time_s=min_time, iters=iters)
 
     from tqdm import tqdm
 
