@@ -63,12 +63,13 @@ class ReportData:
     # One colour per model for every chart of the report, from the model list (then any benchmarked model not in it).
     colors: Mapping[str, str] = field(default_factory=dict)
     verdicts: tuple[Verdict, ...] = ()  # the lecture's verdicts, decided from these models' profiles and accuracy
+    memory: tuple = ()  # of charts.MemoryLine: predicted peaks over batch sizes (charts.memory_lines)
 
     @property
     def chart_data(self) -> ChartData:
         from .charts import chart_data
 
-        return chart_data([m.point for m in self.models], self.cells, self.ops, self.colors)
+        return chart_data([m.point for m in self.models], self.cells, self.ops, self.colors, memory=self.memory)
 
 
 def bench_files(patterns: Iterable[str]) -> list:
@@ -94,15 +95,16 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     from .accuracy import published_accuracy
     from .bench.results import read_results
     from .charts import bench_cells, colour_map, model_point
+    from .charts.memory_lines import memory_requests, predict_lines
     from .sources import resolve_models
 
     # Results first: a bad result file is refused before minutes of profiling, not after.
     results = tuple(read_results(bench_files(bench))) if bench else ()
-    models, seen = [], set()
+    models, seen = [], {}
     for source in resolve_models(list(specs) or default_models()):
         if source.name in seen:
             continue
-        seen.add(source.name)
+        seen[source.name] = source
         prof = _profile(source)
         acc = published_accuracy(source)
         # Zoo models carry their family; others are grouped by the letters their name starts with.
@@ -112,8 +114,9 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     macs = {m.name: m.profile.totals.macs for m in models}  # the analyzer's figures win over the files'
     default_title = "The lecture's CNN zoo" if not specs else "CNN profile report"
     cells = bench_cells(results, macs)
+    memory = predict_lines(memory_requests(list(seen), results), seen)
     return ReportData(title=title or default_title, models=tuple(models), results=results, cells=cells, ops=ops,
-                      default_zoo=not specs,
+                      default_zoo=not specs, memory=memory,
                       colors=colour_map([m.name for m in models] + [c.model for c in cells]))
 
 

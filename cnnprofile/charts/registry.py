@@ -9,24 +9,28 @@ from . import bench_charts as b
 from . import model_charts as m
 from .data import ChartData
 
-Needs = Literal["profiles", "bench", "power"]
+Needs = Literal["profiles", "memory", "bench", "power"]
 
 
 @dataclass(frozen=True)
 class ChartKind:
     name: str
     draw: Callable[[ChartData], object]  # -> matplotlib Figure
-    needs: Needs  # "bench": benchmark results; "power": results that carry a power reading
+    # "memory": memory predictions or benchmark results; "bench": benchmark results; "power": results that carry a
+    # power reading
+    needs: Needs
     caption: str
 
     @property
     def needs_bench(self) -> bool:
-        return self.needs != "profiles"
+        return self.needs not in ("profiles", "memory")
 
     def drawable(self, data: ChartData) -> bool:
         """Whether ``data`` holds what this chart needs (a report draws only those that it does)."""
         if self.needs == "power":
             return data.has_power
+        if self.needs == "memory":
+            return bool(data.memory) or bool(data.cells)
         return bool(data.cells) or self.needs == "profiles"
 
 
@@ -41,8 +45,10 @@ CHARTS = {k.name: k for k in (
               "Operations against parameters for every model, with or without a published accuracy."),
     ChartKind("latency-vs-batch", b.latency_vs_batch, "bench", "Median latency per batch."),
     ChartKind("throughput-vs-batch", b.throughput_vs_batch, "bench", "Images per second."),
-    ChartKind("memory-vs-batch", b.memory_vs_batch, "bench",
-              "Peak memory measured during the timed runs; x marks batch sizes that ran out of memory."),
+    ChartKind("memory-vs-batch", b.memory_vs_batch, "memory",
+              "Peak memory against batch size: the predicted peak of each model's step as a line (cnnprofile.memory; "
+              "a training step where the results timed one), the peak measured during the timed runs as points "
+              "where benchmark results are given; x marks batch sizes that ran out of memory."),
     ChartKind("ops-vs-latency", b.ops_vs_latency, "bench",
               "Latency against the analyzer's MACs at one batch size, with a least-squares line."),
     ChartKind("accuracy-vs-throughput", b.accuracy_vs_throughput, "bench",
