@@ -69,13 +69,15 @@ class ReportData:
     # Per result (in ``results`` order): the roofline lower bound on its latency, in ms, on its own device; None
     # where the device or the model is unknown to us.
     bounds_ms: tuple = ()
+    memory: tuple = ()  # of charts.MemoryLine: predicted peaks over batch sizes (charts.memory_lines)
 
     @property
     def chart_data(self) -> ChartData:
         from .charts import chart_data, roof_points
 
         points = [p for m in self.models if m.profile.device is not None for p in roof_points(m.profile)]
-        return chart_data([m.point for m in self.models], self.cells, self.ops, self.colors, self.roof, points)
+        return chart_data([m.point for m in self.models], self.cells, self.ops, self.colors, self.roof, points,
+                          memory=self.memory)
 
 
 def bench_files(patterns: Iterable[str]) -> list:
@@ -115,17 +117,18 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     from .charts import Roof, bench_cells, colour_map, model_point
     from .enrich import enrich
     from .receptive import receptive_fields
+    from .charts.memory_lines import memory_requests, predict_lines
     from .sources import resolve_models
 
     # Results first: a bad result file is refused before minutes of profiling, not after.
     results = tuple(read_results(bench_files(bench))) if bench else ()
     peak = device_by_key(device) if device else None
 
-    models, seen = [], set()
+    models, seen = [], {}
     for source in resolve_models(list(specs) or default_models()):
         if source.name in seen:
             continue
-        seen.add(source.name)
+        seen[source.name] = source
         prof = _profile(source)
         if peak is not None:
             prof = enrich(prof, source, device=peak)
@@ -142,8 +145,9 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     if models and models[0].profile.device is not None:
         d = models[0].profile.device
         roof = Roof(d.name, d.precision, d.peak_tflops, d.bandwidth_gbs, models[0].profile.input_shape[0])
+    memory = predict_lines(memory_requests(list(seen), results), seen)
     return ReportData(title=title or default_title, models=tuple(models), results=results, cells=cells, ops=ops,
-                      default_zoo=not specs,
+                      default_zoo=not specs, memory=memory,
                       colors=colour_map([m.name for m in models] + [c.model for c in cells]), roof=roof,
                       bounds_ms=_bounds(results))
 

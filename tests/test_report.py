@@ -227,10 +227,10 @@ def test_a_failed_rename_leaves_the_previous_report_intact(workdir, monkeypatch)
 
 def _colours_by_model(html: str) -> dict:
     """{chart: {model: colours}} read back from the inlined SVGs: each model's marks are groups whose id is
-    "<chart>/model:<name>[:oom]"; a group's colour is its first fill (markers, bars), else its first stroke (a line
-    without markers). Black outlines are strokes, so they never count."""
+    "<chart>/model:<name>[:oom|:predicted|:measured]"; a group's colour is its first fill (markers, bars), else its
+    first stroke (a line without markers). Black outlines are strokes, so they never count."""
     out: dict = {}
-    for m in re.finditer(r'<g id="([a-z-]+)/model:([^"]+?)(?::oom)?">', html):
+    for m in re.finditer(r'<g id="([a-z-]+)/model:([^"]+?)(?::oom|:predicted|:measured)?">', html):
         group = html[m.end():html.find('<g id="', m.end())]
         colour = re.search(r"fill: (#[0-9a-f]{6})", group) or re.search(r"stroke: (#[0-9a-f]{6})", group)
         out.setdefault(m.group(1), {}).setdefault(m.group(2), set()).add(colour.group(1))

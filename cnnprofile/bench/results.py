@@ -44,6 +44,8 @@ class BenchResult:
     channels_last: bool = False
     compile: bool = False
     cuda_graphs: bool = False
+    train: bool = False  # a full training step was timed (files written before: always inference)
+    optimizer: Optional[str] = None  # with train: the optimizer stepped (none, sgd, sgd-momentum, adam, adamw)
     error: Optional[str] = None
     latency_ms: Optional[Latency] = None
     noisy: bool = False
@@ -54,9 +56,15 @@ class BenchResult:
     energy_per_image_j: Optional[float] = None
     peak_memory_bytes: Optional[int] = None
     peak_memory_kind: Optional[str] = None  # "cuda_max_allocated", "rss_delta" or None
+    # The predicted peak of the timed step (cnnprofile.memory for the result's device, dtype/autocast, batch and
+    # step) when predicted_memory_kind is "peak"; files written before carry no kind, and their figure was the
+    # activations written in one forward pass plus the weights.
     predicted_memory_bytes: Optional[int] = None
+    predicted_memory_kind: Optional[str] = None
+    prediction_error: Optional[str] = None  # why no peak was predicted (the cell was timed anyway)
     flops_per_image: Optional[int] = None
     macs_per_image: Optional[int] = None
+    train_flops_per_image: Optional[int] = None  # with train: forward + backward FLOPs per image of the step
     params: Optional[int] = None
     achieved_tflops: Optional[float] = None
     peak_tflops: Optional[float] = None

@@ -1,16 +1,20 @@
 """The sweep: every (model, batch size) cell is built, warmed up, timed and written before the next starts.
 
 Method, per cell:
-1. build the model with random weights directly on the device, eval mode, cast to the dtype (or left in
-   float32 under ``torch.autocast``), optionally channels-last; synthetic input allocated once on the device;
-2. everything runs under ``torch.inference_mode()``; the first call pays for cuDNN autotuning and
-   ``torch.compile``; CUDA graphs are captured after a side-stream warm-up, and ``graph.replay()`` is timed;
+1. build the model with random weights directly on the device, eval mode (train mode with ``train``), cast to
+   the dtype (or left in float32 under ``torch.autocast``), optionally channels-last; synthetic input allocated
+   once on the device;
+2. inference runs under ``torch.inference_mode()``; a training step is forward, loss, backward, the optimizer's
+   step and ``zero_grad(set_to_none=True)`` (``steps``); the first call pays for cuDNN autotuning,
+   ``torch.compile`` and the optimizer's state; CUDA graphs (inference only) are captured after a side-stream
+   warm-up, and ``graph.replay()`` is timed;
 3. warm-up in windows until the median of one window is within ``stable_tolerance`` of the previous one
    (bounded by ``max_warmup_s``);
 4. latency: every iteration timed on its own (CUDA events on a GPU, wall clock on a CPU);
 5. throughput: a separate synchronized wall-clock window over back-to-back iterations;
-6. peak memory over the timed runs, the analyzer's prediction beside it, achieved TFLOP/s from the analyzer's
-   FLOPs, and a roofline check against the device's published peak;
+6. peak memory over the timed runs, ``cnnprofile.memory``'s predicted peak of the same step beside it
+   (``predict``), achieved TFLOP/s from the analyzer's FLOPs (forward + backward for a training step), and a
+   roofline check against the device's published peak;
 7. where the device reports it (NVML on CUDA), average board power over the throughput window, sampled from a
    background thread, and energy per image = power x window / images (Canziani et al.'s power figures).
 """
@@ -27,6 +31,7 @@ from ..sources import ModelSource
 from .env import utc_now
 from .peaks import precision_for
 from .power import energy_per_image
+from .predict import PREDICTED_PEAK, analyse
 from .results import BenchResult, append_result
 from .stats import is_noisy, median, relative_change, summarize
 from .timers import Timer, time_iterations
@@ -48,26 +53,8 @@ class BenchConfig:
     iters: Optional[int] = None  # a fixed number of timed iterations per phase instead of min_time_s
     min_iters: int = 10
     seed: int = 0
-
-
-@dataclass(frozen=True)
-class _Analysis:
-    flops: Optional[int]
-    macs: Optional[int]
-    params: Optional[int]
-    predicted_bytes: Optional[int]
-
-
-def analyse(source: ModelSource, batch: int, cfg: BenchConfig) -> _Analysis:
-    """FLOPs/MACs per image and predicted memory (activations written + weights) from the meta-device analyzer."""
-    from ..analyzer import profile
-
-    p = profile(source, batch=batch, dtype=cfg.dtype)
-    t = p.totals
-    weight_size = 4 if cfg.autocast else p.element_size  # autocast keeps float32 weights
-    all_params = t.params + p.unused_params  # unused modules (auxiliary heads) still occupy memory
-    return _Analysis(flops=t.flops // batch, macs=t.macs // batch, params=t.params,
-                     predicted_bytes=t.activation_bytes + all_params * weight_size)
+    train: bool = False  # time a full training step instead of a forward pass
+    optimizer: str = "sgd"  # with train: none, sgd, sgd-momentum, adam or adamw
 
 
 def _iterations_for(seconds: float, per_iter_ms: float, floor: int, cap: int = 100_000) -> int:
@@ -108,6 +95,7 @@ def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: 
     import torch
 
     from ..inputs import parse_dtype
+    from .steps import autocast_factory, make_optimizer, training_step
 
     dtype = parse_dtype(cfg.dtype)
     dev = backend.torch_device
@@ -116,7 +104,8 @@ def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: 
     backend.mark_baseline()
     with torch.device(dev):
         model = source.build()
-    model = model.eval().requires_grad_(False).to(memory_format=fmt)
+    # Training keeps the model's own requires_grad flags, as the memory predictor does.
+    model = (model.train() if cfg.train else model.eval().requires_grad_(False)).to(memory_format=fmt)
     if not cfg.autocast:
         model = model.to(dtype)
     x = torch.randn((batch, *source.input_size), device=dev, dtype=torch.float32 if cfg.autocast else dtype)
@@ -124,11 +113,15 @@ def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: 
     held.update(model=model, x=x)  # so the caller can drop every reference after an out-of-memory error
     forward = torch.compile(model, dynamic=False) if cfg.compile else model
 
+    autocast = autocast_factory(cfg.autocast, dev, dtype)
     with contextlib.ExitStack() as ctx:
-        ctx.enter_context(torch.inference_mode())
-        if cfg.autocast:
-            ctx.enter_context(torch.autocast(device_type=dev, dtype=dtype))
-        step = lambda: forward(x)  # noqa: E731
+        if cfg.train:
+            held["optimizer"] = optimizer = make_optimizer(cfg.optimizer, model, backend.name)
+            step = training_step(model, forward, x, optimizer, autocast)
+        else:
+            ctx.enter_context(torch.inference_mode())
+            ctx.enter_context(autocast())
+            step = lambda: forward(x)  # noqa: E731
         if cfg.cuda_graphs:
             step = _capture_graph(torch, step)
         held["step"] = step
@@ -167,13 +160,16 @@ def run_cell(source: ModelSource, batch: int, cfg: BenchConfig, backend, env: di
     """Benchmark one (model, batch) cell; failures become a result with status "oom" or "error"."""
     base = dict(model=source.name, batch_size=batch, device=backend.name, device_name=backend.device_name(),
                 dtype=cfg.dtype, autocast=cfg.autocast, channels_last=cfg.channels_last, compile=cfg.compile,
-                cuda_graphs=cfg.cuda_graphs, env={**env, "date": utc_now()})
+                cuda_graphs=cfg.cuda_graphs, train=cfg.train, optimizer=cfg.optimizer if cfg.train else None,
+                env={**env, "date": utc_now()})
     try:
-        a = analyse(source, batch, cfg)
+        a = analyse(source, batch, cfg, backend.name)
     except Exception as e:  # the analyzer could not trace it; the timing would fail the same way
         return BenchResult(status="error", error=f"analysis failed: {_one_line(e)}", **base)
-    base.update(flops_per_image=a.flops, macs_per_image=a.macs, params=a.params,
-                predicted_memory_bytes=a.predicted_bytes)
+    base.update(flops_per_image=a.flops, macs_per_image=a.macs, params=a.params, train_flops_per_image=a.train_flops,
+                predicted_memory_bytes=a.predicted_bytes,
+                predicted_memory_kind=PREDICTED_PEAK if a.predicted_bytes is not None else None,
+                prediction_error=a.prediction_error)
     held: dict = {}
     status, error, measured = "ok", None, {}
     try:
@@ -192,7 +188,8 @@ def run_cell(source: ModelSource, batch: int, cfg: BenchConfig, backend, env: di
 
     precision = precision_for(cfg.dtype, bool(env.get("tf32_cudnn") or env.get("tf32_matmul")))
     peak = backend.peak_tflops(precision)
-    achieved = a.flops * measured["throughput_ips"] / 1e12 if a.flops is not None else None
+    step_flops = a.train_flops if cfg.train else a.flops  # a training step's backward counts too
+    achieved = step_flops * measured["throughput_ips"] / 1e12 if step_flops is not None else None
     pct = 100.0 * achieved / peak if (peak and achieved is not None) else None
     if pct is not None and pct > 100.0:
         status = "invalid"

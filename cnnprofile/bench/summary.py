@@ -14,14 +14,22 @@ HEADERS = ("Model", "Batch", "Status", "Median ms", "p90 ms", "p99 ms", "IQR %",
            "Predicted mem", "FLOPs/img", "TFLOP/s", "% of peak")
 CSV_COLUMNS = ["model", "batch_size", "status", "noisy", "latency_median_ms", "latency_p90_ms", "latency_p99_ms",
                "latency_iqr_ms", "latency_n", "throughput_ips", "power_w", "energy_per_image_j", "peak_memory_bytes",
-               "peak_memory_kind", "predicted_memory_bytes", "flops_per_image", "macs_per_image", "params",
-               "achieved_tflops", "peak_tflops", "pct_of_peak", "device", "device_name", "dtype", "autocast",
-               "channels_last", "compile", "cuda_graphs", "error"]
+               "peak_memory_kind", "predicted_memory_bytes", "predicted_memory_kind", "flops_per_image",
+               "macs_per_image", "train_flops_per_image", "params", "achieved_tflops", "peak_tflops", "pct_of_peak",
+               "device", "device_name", "dtype", "autocast", "channels_last", "compile", "cuda_graphs", "train",
+               "optimizer", "error", "prediction_error"]
 
 MEMORY_KINDS = {"cuda_max_allocated": "torch.cuda.max_memory_allocated over the timed runs (weights, input, "
                                       "activations, workspaces)",
                 "rss_delta": "peak resident set over the timed runs minus the resident set before the model "
                              "was built (approximate: includes allocator slack)"}
+# What "Predicted mem" is, by BenchResult.predicted_memory_kind (None: files written before the memory predictor).
+PREDICTION_KINDS = {"peak": "cnnprofile.memory's predicted peak of the timed step (weights, buffers, input, "
+                            "activations and temporaries alive at the worst moment; for a training step also "
+                            "gradients and optimizer state) for the device's allocator, dtype or autocast dtype and "
+                            "batch; channels-last, torch.compile and CUDA graphs are not modelled",
+                    None: "activations written in one forward pass + weights (files written before the peak "
+                          "predictor: an upper bound on what is alive at once)"}
 
 
 def _shown(r: BenchResult) -> bool:
@@ -34,10 +42,11 @@ def _ms(v) -> str:
 
 def _cells(r: BenchResult) -> list:
     status = "ok (noisy)" if r.ok and r.noisy else r.status
+    model = f"{r.model} (train, {r.optimizer or 'none'})" if r.train else r.model
     if not _shown(r):
-        return [r.model, r.batch_size, status] + ["-"] * (len(HEADERS) - 3)
+        return [model, r.batch_size, status] + ["-"] * (len(HEADERS) - 3)
     lat = r.latency_ms
-    return [r.model, r.batch_size, status, _ms(lat.median), _ms(lat.p90), _ms(lat.p99),
+    return [model, r.batch_size, status, _ms(lat.median), _ms(lat.p90), _ms(lat.p99),
             f"{100 * lat.iqr / lat.median:.1f}", f"{r.throughput_ips:.4g}",
             human_bytes(r.peak_memory_bytes) if r.peak_memory_bytes is not None else "-",
             human_bytes(r.predicted_memory_bytes) if r.predicted_memory_bytes is not None else "-",
@@ -60,6 +69,10 @@ def _power_cells(r: BenchResult) -> list:
             f"{1 / r.energy_per_image_j:.3g}" if r.energy_per_image_j else "-"]
 
 
+def _step(r: BenchResult) -> str:
+    return f"training step ({r.optimizer or 'none'})" if r.train else "inference"
+
+
 def _header(results: Sequence[BenchResult]) -> list:
     r = results[0]
     env = r.env
@@ -71,24 +84,33 @@ def _header(results: Sequence[BenchResult]) -> list:
                     f"TF32 matmul={env.get('tf32_matmul')} cudnn={env.get('tf32_cudnn')}"
     else:
         versions += f", {env.get('cpu_threads')} threads"
-    return [f"Benchmark on {r.device_name} ({r.device}), {r.dtype}, {mode}; {versions}; {env.get('date')}"]
+    steps = ", ".join(dict.fromkeys(_step(x) for x in results))
+    return [f"Benchmark on {r.device_name} ({r.device}), {steps}, {r.dtype}, {mode}; {versions}; {env.get('date')}"]
 
 
 def _notes(results: Sequence[BenchResult]) -> list:
     timer = "CUDA events" if results[0].device == "cuda" else "the wall clock"
     kinds = dict.fromkeys(r.peak_memory_kind for r in results if r.peak_memory_kind)
-    notes = [f"Latency: one forward pass of the batch, each iteration timed with {timer}; IQR % = interquartile "
+    predicted = dict.fromkeys(r.predicted_memory_kind for r in results if r.predicted_memory_bytes is not None)
+    train = any(r.train for r in results)
+    step = ("one step of the batch (a forward pass; a training step: forward, loss, backward, optimizer step, "
+            "zero_grad)") if train else "one forward pass of the batch"
+    notes = [f"Latency: {step}, each iteration timed with {timer}; IQR % = interquartile "
              "range / median; 'noisy' = IQR over 10% of the median.",
              "Images/s: a separate synchronized wall-clock window over back-to-back iterations.",
-             "FLOPs/img from the analyzer (FLOPs = 2 x MACs + other arithmetic); TFLOP/s = FLOPs/img x images/s; "
-             "% of peak against the device's published dense peak for the precision (blank if unknown).",
-             "Predicted mem = the analyzer's activations written in one pass + weights (an upper bound on what "
-             "is alive at once)."]
+             "FLOPs/img from the analyzer (FLOPs = 2 x MACs + other arithmetic, one forward pass); TFLOP/s = FLOPs "
+             "of the timed step per image x images/s" + (" (a training step: forward + backward FLOPs from the "
+                                                          "memory predictor, the optimizer's arithmetic left out)"
+                                                          if train else "")
+             + "; % of peak against the device's published dense peak for the precision (blank if unknown)."]
+    notes += [f"Predicted mem: {PREDICTION_KINDS.get(k, k)}." for k in predicted]
     notes += [f"Peak mem: {MEMORY_KINDS.get(k, k)}." for k in kinds]
     if _has_power(results):
         notes.append("Power W: average board power over the throughput window; Images/J: images per joule over "
                      "the same window ('-' where the device reported no power).")
     notes += [f"{r.model} batch {r.batch_size}: {r.status}: {r.error}" for r in results if r.error]
+    notes += [f"{r.model} batch {r.batch_size}: no memory prediction: {r.prediction_error}" for r in results
+              if r.prediction_error]
     return notes
 
 

@@ -8,6 +8,7 @@ from the analyzer's profiles, never from a dataset.
 from .data import (
                    BenchCell,
                    ChartData,
+                   MemoryLine,
                    ModelPoint,
                    Roof,
                    RoofPoint,
@@ -25,7 +26,6 @@ from .data import (
 from .output import save, to_svg
 from .registry import CHARTS, ChartKind, chart_kind
 
-__all__ = ["CHARTS", "BenchCell", "ChartData", "ChartKind", "ModelPoint", "bench_cells", "best_throughput",
-           "chart_data", "chart_kind", "colour_map", "common_batch", "linear_fit", "model_point", "Roof",
-           "RoofPoint", "roof_points", "save",
-           "series", "size_legend_values", "to_svg"]
+__all__ = ["CHARTS", "BenchCell", "ChartData", "ChartKind", "MemoryLine", "ModelPoint", "bench_cells",
+           "best_throughput", "chart_data", "chart_kind", "colour_map", "common_batch", "linear_fit", "model_point",
+           "Roof", "RoofPoint", "roof_points", "save", "series", "size_legend_values", "to_svg"]

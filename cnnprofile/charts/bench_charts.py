@@ -6,6 +6,11 @@ from .labels import place_labels
 from .style import LINE_STYLES, empty, figure, footnote, gid, pad_limits, plain_ticks
 
 OOM = "oom"  # the id suffix of out-of-memory marks
+PREDICTED, MEASURED = "predicted", "measured"  # the id suffixes of the memory chart's lines and points
+MARKERS = ("o", "s", "^", "D")  # the measured points of a model's configurations, in the order of LINE_STYLES
+# How a measured peak was taken, for the memory chart's note (BenchResult.peak_memory_kind).
+MEASURED_AS = {"cuda_max_allocated": "torch.cuda.max_memory_allocated",
+               "rss_delta": "the growth of the resident set (includes allocator slack and the runtime's own memory)"}
 MIN_FIT = 3  # models needed before ops vs latency draws a least-squares line
 
 
@@ -69,9 +74,73 @@ def throughput_vs_batch(data: ChartData):
 
 
 def memory_vs_batch(data: ChartData):
-    peak = max((c.peak_memory for c in data.cells if c.peak_memory), default=0)
-    unit, scale = ("GB", 1e-9) if peak >= 1e9 else ("MB", 1e-6)
-    return _per_batch(data, "peak_memory", "Peak memory vs batch size", f"Peak memory ({unit})", scale=scale)
+    """The predicted peak as a line per series over batch sizes, the measured peak as points where the bench ran,
+    and x at the top where it ran out of memory."""
+    import matplotlib
+
+    lines = [m for m in data.memory if m.peaks]
+    measured = [c for c in data.cells if c.peak_memory]
+    failed = [f"No prediction for {m.series}: {m.error}." for m in data.memory if m.error]
+    if not lines and not data.cells:
+        fig = empty("Peak memory vs batch size", "no memory prediction and no benchmark result")
+        footnote(fig, " ".join(failed))
+        return fig
+    values = [p for m in lines for p in m.peaks] + [c.peak_memory for c in measured]
+    unit, scale = ("GB", 1e-9) if max(values, default=0) >= 1e9 else ("MB", 1e-6)
+    fig, ax = figure()
+    ax.set_title("Peak memory vs batch size")
+    ax.set_xlabel("Batch size")
+    ax.set_ylabel(f"Peak memory ({unit})")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted({b for m in lines for b in m.batches} | {c.batch for c in data.cells}))
+    plain_ticks(ax.xaxis, decades=False)
+    log_y = bool(values) and min(values) > 0 and max(values) / min(values) > 20
+    if log_y:
+        ax.set_yscale("log")
+        plain_ticks(ax.yaxis)
+    configs: dict = {}  # model -> its series so far: each configuration of a model gets its own line style
+
+    def style(series: str, model: str) -> int:
+        known = configs.setdefault(model, [])
+        if series not in known:
+            known.append(series)
+        return known.index(series)
+
+    for m in lines:
+        ax.plot(m.batches, [p * scale for p in m.peaks], color=data.colour(m.model),
+                linestyle=LINE_STYLES[style(m.series, m.model) % len(LINE_STYLES)],
+                lw=1.5, label=f"{m.series}: predicted {m.step}", zorder=2, gid=gid(m.series, PREDICTED))
+    top = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    for name, group in series(data.cells).items():
+        colour, ok = data.colour(group[0].model), [c for c in group if c.peak_memory]
+        if ok:  # a configuration's points have the shape that goes with its line's style
+            marker = MARKERS[style(name, group[0].model) % len(MARKERS)]
+            ax.scatter([c.batch for c in ok], [c.peak_memory * scale for c in ok], s=36, color=colour, marker=marker,
+                       edgecolors="black", linewidths=0.5, zorder=3, label=f"{name}: measured", gid=gid(name, MEASURED))
+        oom = [c for c in group if c.status == "oom"]
+        if oom:
+            ax.scatter([c.batch for c in oom], [0.96] * len(oom), marker="x", s=60, color=colour, transform=top,
+                       zorder=4, clip_on=False, gid=gid(name, OOM))
+    if any(c.status == "oom" for c in data.cells):
+        ax.text(0.01, 0.96, "x = out of memory", transform=ax.transAxes, fontsize=8, va="center")
+    if log_y:
+        ax.set_ylim(top=ax.get_ylim()[1] * 1.6)
+    else:
+        ax.set_ylim(0, (max(values) * scale if values else 1) * 1.15)
+    ax.legend(fontsize=7, loc="best")
+    notes = []
+    if lines:
+        devices = ", ".join(sorted({"CUDA's caching allocator" if m.device == "cuda" else "the CPU allocator"
+                                    for m in lines}))
+        notes.append(f"Lines: the peak cnnprofile.memory predicts for each model's step ({devices}; weights, "
+                     "input, activations and temporaries, and for a training step gradients and optimizer state).")
+    kinds = dict.fromkeys(c.memory_kind for c in measured if c.memory_kind)
+    if measured:
+        notes.append("Points: the peak the bench measured over its timed runs"
+                     + (f" ({'; '.join(MEASURED_AS.get(k, k) for k in kinds)})." if kinds else "."))
+    notes += failed
+    footnote(fig, " ".join(notes))
+    return fig
 
 
 def power_vs_batch(data: ChartData):

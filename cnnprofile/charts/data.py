@@ -58,11 +58,32 @@ class BenchCell:
     noisy: bool
     power_w: Optional[float] = None  # average board power over the throughput window; None where not reported
     images_per_joule: Optional[float] = None
+    memory_kind: Optional[str] = None  # how peak_memory was measured (BenchResult.peak_memory_kind)
+
+
+@dataclass(frozen=True)
+class MemoryLine:
+    """The predicted peak (``cnnprofile.memory``) of one series' step over batch sizes, drawn as a line."""
+
+    series: str  # the series of the bench cells it is drawn against, or the model's name
+    model: str
+    step: str  # "inference" or "training step (OPTIMIZER)"
+    device: str  # whose allocator the prediction models: "cuda" or "cpu"
+    batches: tuple = ()
+    peaks: tuple = ()  # bytes, one per batch
+    error: Optional[str] = None  # why no prediction could be made (then batches and peaks are empty)
 
 
 def _config(r) -> str:
     flags = [name for name in ("autocast", "channels_last", "compile", "cuda_graphs") if getattr(r, name)]
+    if getattr(r, "train", False):
+        flags.append(f"train {r.optimizer or 'none'}")
     return ", ".join([r.device_name or r.device, r.dtype] + flags)
+
+
+def drawn_results(results: Sequence) -> list:
+    """The results a chart can draw, in order: timed ("ok") or out of memory."""
+    return [r for r in results if r.status in ("ok", "oom")]
 
 
 def _per_joule(energy_j: Optional[float]) -> Optional[float]:
@@ -71,7 +92,7 @@ def _per_joule(energy_j: Optional[float]) -> Optional[float]:
 
 def bench_cells(results: Sequence, macs: Optional[Mapping[str, int]] = None) -> tuple:
     """Drawable cells of ``results``; ``macs`` ({model: MACs per image}) overrides the results' own figures."""
-    kept = [r for r in results if r.status in ("ok", "oom")]
+    kept = drawn_results(results)
     several = len({_config(r) for r in kept}) > 1
     out = []
     for r in kept:
@@ -82,7 +103,8 @@ def bench_cells(results: Sequence, macs: Optional[Mapping[str, int]] = None) -> 
             throughput=r.throughput_ips if ok else None, peak_memory=r.peak_memory_bytes if ok else None,
             macs_per_image=(macs or {}).get(r.model, r.macs_per_image), noisy=r.noisy,
             power_w=r.power_w if ok else None,
-            images_per_joule=_per_joule(r.energy_per_image_j) if ok else None))
+            images_per_joule=_per_joule(r.energy_per_image_j) if ok else None,
+            memory_kind=r.peak_memory_kind if ok else None))
     return tuple(out)
 
 
@@ -138,6 +160,7 @@ class ChartData:
     colors: Mapping[str, str] = field(default_factory=dict)  # model name -> colour, shared by every chart
     roof: Optional[Roof] = None  # the device of the roofline chart (drawn only with one)
     roof_points: tuple = ()  # of RoofPoint
+    memory: tuple = ()  # of MemoryLine
 
     def colour(self, model: str) -> str:
         return self.colors.get(model, UNKNOWN)
@@ -149,12 +172,12 @@ class ChartData:
 
 def chart_data(points: Sequence[ModelPoint] = (), cells: Sequence[BenchCell] = (), ops: OpsUnit = "macs",
                colors: Optional[Mapping[str, str]] = None, roof: Optional[Roof] = None,
-               roof_points: Sequence[RoofPoint] = ()) -> ChartData:
+               roof_points: Sequence[RoofPoint] = (), memory: Sequence[MemoryLine] = ()) -> ChartData:
     """A ChartData whose colour map covers the models in order: those profiled first, then benchmarked ones."""
     if colors is None:
-        colors = colour_map([p.name for p in points] + [c.model for c in cells])
+        colors = colour_map([p.name for p in points] + [c.model for c in cells] + [m.model for m in memory])
     return ChartData(points=tuple(points), cells=tuple(cells), ops=ops, colors=dict(colors), roof=roof,
-                     roof_points=tuple(roof_points))
+                     roof_points=tuple(roof_points), memory=tuple(memory))
 
 
 def series(cells: Sequence[BenchCell]) -> dict:

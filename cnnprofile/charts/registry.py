@@ -10,14 +10,16 @@ from . import model_charts as m
 from . import roofline_chart as r
 from .data import ChartData
 
-Needs = Literal["profiles", "bench", "power", "device"]
+Needs = Literal["profiles", "memory", "bench", "power", "device"]
 
 
 @dataclass(frozen=True)
 class ChartKind:
     name: str
     draw: Callable[[ChartData], object]  # -> matplotlib Figure
-    needs: Needs  # "bench": results; "power": results that carry a power reading; "device": a named device
+    # "memory": memory predictions or benchmark results; "bench": benchmark results; "power": results that carry a
+    # power reading; "device": a named device
+    needs: Needs
     caption: str
 
     @property
@@ -30,6 +32,8 @@ class ChartKind:
             return data.has_power
         if self.needs == "device":
             return data.roof is not None and bool(data.roof_points)
+        if self.needs == "memory":
+            return bool(data.memory) or bool(data.cells)
         return bool(data.cells) or self.needs == "profiles"
 
 
@@ -47,8 +51,10 @@ CHARTS = {k.name: k for k in (
               "(log-log); a layer left of the ridge is limited by memory traffic, not arithmetic."),
     ChartKind("latency-vs-batch", b.latency_vs_batch, "bench", "Median latency per batch."),
     ChartKind("throughput-vs-batch", b.throughput_vs_batch, "bench", "Images per second."),
-    ChartKind("memory-vs-batch", b.memory_vs_batch, "bench",
-              "Peak memory measured during the timed runs; x marks batch sizes that ran out of memory."),
+    ChartKind("memory-vs-batch", b.memory_vs_batch, "memory",
+              "Peak memory against batch size: the predicted peak of each model's step as a line (cnnprofile.memory; "
+              "a training step where the results timed one), the peak measured during the timed runs as points "
+              "where benchmark results are given; x marks batch sizes that ran out of memory."),
     ChartKind("ops-vs-latency", b.ops_vs_latency, "bench",
               "Latency against the analyzer's MACs at one batch size, with a least-squares line."),
     ChartKind("accuracy-vs-throughput", b.accuracy_vs_throughput, "bench",

@@ -40,6 +40,11 @@ def default_output(device: str, directory: str = "reports/bench") -> str:
 @click.option("--channels-last", is_flag=True, help="Channels-last (NHWC) memory format for weights and input.")
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile the model (compiled before timing).")
 @click.option("--cuda-graphs", is_flag=True, help="Capture the forward pass in a CUDA graph and time its replay.")
+@click.option("--train", is_flag=True,
+              help="Time a full training step (forward, loss, backward, optimizer step, zero_grad) instead of a "
+                   "forward pass; the prediction is then the training step's peak.")
+@click.option("--optimizer", default="sgd", show_default=True,
+              help="With --train: none, sgd, sgd-momentum, adam or adamw.")
 @click.option("--warmup", type=click.IntRange(min=0), default=10, show_default=True,
               help="Minimum warm-up iterations; warm-up then goes on until timings are stable.")
 @click.option("--max-warmup", type=click.FloatRange(min=0), default=30.0, show_default=True,
@@ -52,8 +57,8 @@ def default_output(device: str, directory: str = "reports/bench") -> str:
               help="JSON-lines file results are appended to (default: reports/bench/<UTC time>-<device>.jsonl).")
 @format_option
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
-def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, warmup, max_warmup,
-          min_time, iters, output, fmt, progress):
+def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, train, optimizer, warmup,
+          max_warmup, min_time, iters, output, fmt, progress):
     """Benchmark MODELS (default: a few zoo models) over batch sizes: latency, images/s, memory, TFLOP/s."""
     import sys
 
@@ -63,10 +68,14 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
     from ..bench.summary import render
     from ..errors import InputError
     from ..inputs import dtype_name, parse_dtype
+    from ..memory.optimizers import check_optimizer
 
     dtype = dtype_name(parse_dtype(dtype))
     if autocast and dtype == "float32":
         raise InputError("--autocast needs --dtype float16 or bfloat16")
+    optimizer = check_optimizer(optimizer)
+    if cuda_graphs and train:
+        raise InputError("--cuda-graphs times a captured forward pass; it cannot be combined with --train")
     backend = select_backend(device)
     if cuda_graphs and backend.name != "cuda":
         raise InputError("--cuda-graphs needs a CUDA device")
@@ -76,8 +85,8 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
     sources = resolve_models(list(models) or list(DEFAULT_MODELS))
     path = prepare_output(output or default_output(backend.name))
     cfg = BenchConfig(batch_sizes=sizes, dtype=dtype, autocast=autocast, channels_last=channels_last,
-                      compile=compile_, cuda_graphs=cuda_graphs, warmup=warmup, max_warmup_s=max_warmup,
-                      min_time_s=min_time, iters=iters)
+                      compile=compile_, cuda_graphs=cuda_graphs, train=train, optimizer=optimizer, warmup=warmup,
+                      max_warmup_s=max_warmup, min_time_s=min_time, iters=iters)
 
     from tqdm import tqdm
 

@@ -68,10 +68,10 @@ def report(models, bench, output, title, ops, lecture, device):
 def chart(kind, models, bench, output, ops, device):
     """One chart of MODELS as SVG or PNG, e.g. 'cnnprofile chart accuracy-vs-ops alexnet vgg16 -o ops.svg'.
 
-    KIND is one of: accuracy-vs-ops, accuracy-bars, accuracy-density, ops-vs-params, and, with --bench,
-    latency-vs-batch, throughput-vs-batch, memory-vs-batch, ops-vs-latency, accuracy-vs-throughput, and, with
-    results that carry power readings, power-vs-batch, images-per-joule-vs-batch, and, with --device-peak,
-    roofline.
+    KIND is one of: accuracy-vs-ops, accuracy-bars, accuracy-density, ops-vs-params, memory-vs-batch (predicted
+    peaks; measured ones too with --bench), and, with --bench, latency-vs-batch, throughput-vs-batch,
+    ops-vs-latency, accuracy-vs-throughput, and, with results that carry power readings, power-vs-batch,
+    images-per-joule-vs-batch, and, with --device-peak, roofline.
     """
     import os
 
