@@ -88,24 +88,26 @@ def _pool_out(size, k, s, p, d, ceil) -> int:
     return out
 
 
-def _max_pool2d_with_indices(args, kwargs):
-    if kwargs:
-        return None
-    x, kernel = args[0], list(args[1])
-    stride = list(args[2]) if len(args) > 2 and len(args[2]) else kernel
-    padding = list(args[3]) if len(args) > 3 else [0]
-    dilation = list(args[4]) if len(args) > 4 else [1]
-    ceil = bool(args[5]) if len(args) > 5 else False
-    two = [v * 2 if len(v) == 1 else v for v in (kernel, stride, padding, dilation)]
+def _pool2d_shape(x, kernel, stride, padding, dilation, ceil) -> Optional[tuple]:
+    """Output shape of a 2-D max or average pooling in the plain case, or None to leave it to torch."""
+    stride = stride if len(stride) else kernel
+    two = [list(v) * 2 if len(v) == 1 else list(v) for v in (kernel, stride, padding, dilation)]
     if x.dim() != 4 or not _plain(x) or any(len(v) != 2 for v in two) \
             or any(two[2][i] * 2 > two[0][i] for i in range(2)):
         return None
     k, s, p, d = two
     out = [_pool_out(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil) for i in range(2)]
-    if min(out) <= 0:
+    return (x.shape[0], x.shape[1], *out) if min(out) > 0 else None
+
+
+def _max_pool2d_with_indices(args, kwargs):
+    # (input, kernel_size, stride=[], padding=0, dilation=1, ceil_mode=False)
+    if kwargs:
         return None
-    shape = (x.shape[0], x.shape[1], *out)
-    return _meta(shape, x.dtype), _meta(shape, torch.int64)
+    x, kernel = args[0], args[1]
+    shape = _pool2d_shape(x, kernel, args[2] if len(args) > 2 else (), args[3] if len(args) > 3 else (0,),
+                          args[4] if len(args) > 4 else (1,), bool(args[5]) if len(args) > 5 else False)
+    return None if shape is None else (_meta(shape, x.dtype), _meta(shape, torch.int64))
 
 
 def _adaptive_avg_pool2d(args, kwargs):
@@ -116,21 +118,13 @@ def _adaptive_avg_pool2d(args, kwargs):
 
 
 def _avg_pool2d(args, kwargs):
+    # (input, kernel_size, stride=[], padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)
     if kwargs:
         return None
-    x, kernel = args[0], list(args[1])
-    stride = list(args[2]) if len(args) > 2 and len(args[2]) else kernel
-    padding = list(args[3]) if len(args) > 3 else [0]
-    ceil = bool(args[4]) if len(args) > 4 else False
-    two = [v * 2 if len(v) == 1 else v for v in (kernel, stride, padding)]
-    if x.dim() != 4 or not _plain(x) or any(len(v) != 2 for v in two) \
-            or any(two[2][i] * 2 > two[0][i] for i in range(2)):
-        return None
-    k, s, p = two
-    out = [_pool_out(x.shape[2 + i], k[i], s[i], p[i], 1, ceil) for i in range(2)]
-    if min(out) <= 0:
-        return None
-    return _meta((x.shape[0], x.shape[1], *out), x.dtype)
+    x, kernel = args[0], args[1]
+    shape = _pool2d_shape(x, kernel, args[2] if len(args) > 2 else (), args[3] if len(args) > 3 else (0,), (1,),
+                          bool(args[4]) if len(args) > 4 else False)
+    return None if shape is None else _meta(shape, x.dtype)
 
 
 def _mean_dim(args, kwargs):
