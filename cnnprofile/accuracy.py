@@ -63,31 +63,20 @@ def load_accuracy():
     return frame
 
 
-def _torchvision_metrics(source) -> tuple:
-    top1, top5 = source.meta.get("acc@1"), source.meta.get("acc@5")
-    if top1 is None:  # a ModelSource built before sources.py carried the metrics
-        from torchvision import models
-
-        weights = models.get_model_weights(source.name.partition(":")[2]).DEFAULT
-        metrics = weights.meta.get("_metrics", {}).get("ImageNet-1K", {})
-        top1, top5 = metrics.get("acc@1"), metrics.get("acc@5")
-    return top1, top5
-
-
 def published_accuracy(source) -> Optional[Accuracy]:
     """The published accuracy of a resolved ``ModelSource``, or None when there is none.
 
     Models built with changed arguments (e.g. another ``num_classes``) are different networks: None.
     """
-    if source.meta.get("kwargs"):
+    if source.kwargs:
         return None
     if source.origin == "zoo":
         return zoo_accuracy().get(source.name)
     if source.origin == "torchvision":
-        top1, top5 = _torchvision_metrics(source)
+        top1, top5 = source.published.top1, source.published.top5
         if top1 is None:
             return None
-        weights = source.meta.get("weights") or "default weights"
+        weights = source.weights or "default weights"
         size = source.input_size[1] if source.input_size else None
         return Accuracy(model=source.name, top1=float(top1), top5=None if top5 is None else float(top5),
                         resolution=size, source=f"torchvision weights metadata, {weights}",

@@ -16,23 +16,45 @@ if TYPE_CHECKING:
 
 
 def profile(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, batch: Optional[int] = None,
-            dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None, engine: str = "meta",
-            formulas: Optional[dict] = None) -> "Profile":
+            dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None,
+            engine: Optional[str] = None, formulas: Optional[dict] = None) -> "Profile":
     """Profile a model by name or spec (``"resnet50"``, ``"torchvision:resnet50"``, ``"file.py:build"``; see
-    ``cnnprofile.sources``), a resolved ``ModelSource`` or any ``nn.Module`` (left exactly as it was).
+    ``cnnprofile.sources``), a resolved ``ModelSource`` or any ``nn.Module`` (left exactly as it was; a
+    ``torch.compile`` or ``DataParallel`` wrapper is profiled through the module it wraps).
 
-    ``input_size`` is (N, C, H, W), (C, H, W) or a string such as ``"1x3x224x224"``; a named model defaults to
-    its native size. ``batch`` overrides N. ``kwargs`` go to the model's builder. ``engine`` is one of
-    ``cnnprofile.engines.ENGINES``. ``formulas`` maps op names (``"aten.gelu"``, ``"mylib.my_op"``) or ops
+    ``input_size`` is the input: a shape of any rank, a string such as ``"1x3x224x224"`` or ``"1x128:int64"``,
+    a list of ``--input`` strings (``"mask=1x128:bool"`` for a keyword input), example tensors (only their
+    shape and dtype are read), nested tuples/dicts of these, or ``cnnprofile.inputs.Inputs``. A named model
+    defaults to its native input and may be given each shape without its batch; a module's shapes are taken as
+    written. ``batch`` sets N of every input. ``kwargs`` go to the model's builder. ``engine`` is one of
+    ``cnnprofile.engines.ENGINES``; by default "meta", or "real" for models with data-dependent shapes
+    (detection). ``formulas`` maps op names (``"aten.gelu"``, ``"mylib.my_op"``) or ops
     (``torch.ops.mylib.my_op``) to ``fn(args, kwargs, out) -> Cost``, adding to or replacing the registry's
     formulas for this call (see ``cnnprofile.register_formula`` to add them for good).
     """
-    from .sources import module_and_shape
+    import torch
 
+    from .errors import InputError
+    from .sources import ModelSource, module_and_inputs, resolve_model
+
+    if isinstance(model, str):
+        model = resolve_model(model, kwargs)
+    note = ""
+    if engine is None:
+        engine = "real" if isinstance(model, ModelSource) and model.real_reason else "meta"
+        note = model.real_reason if engine == "real" else ""
     counter = get_engine(engine)
     dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
-    module, shape, name = module_and_shape(model, input_size, batch, kwargs, device=counter.build_device)
-    return counter.count(module, shape, dtype=dtype, name=name or type(module).__name__, formulas=formulas)
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        torch.manual_seed(0)  # real runs: the same random weights and inputs, so data-dependent shapes repeat
+        module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device=counter.build_device)
+        name = name or type(module).__name__
+        if engine in ("meta", "real"):
+            return counter.count(module, inputs, dtype=dtype, name=name, formulas=formulas,
+                                 note=note or ("asked for: a real forward pass on the CPU" if engine == "real" else ""))
+        if len(inputs.leaves()) != 1 or inputs.kwargs:
+            raise InputError(f"engine {engine!r} takes one positional input; {name} was given {inputs.text()}")
+        return counter.count(module, inputs.main.shape, dtype=dtype, name=name, formulas=formulas)
 
 
 __all__ = ["profile"]

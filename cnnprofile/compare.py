@@ -57,7 +57,7 @@ def _sort_key(sort: str):
 
 
 def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = None, dtype="float32",
-            engine: str = "meta", kwargs: Optional[dict] = None, sort: Optional[str] = None) -> Comparison:
+            engine: Optional[str] = None, kwargs: Optional[dict] = None, sort: Optional[str] = None) -> Comparison:
     """Profile every model of ``specs`` (names, ``torchvision:resnet*`` globs, ``file.py:factory``...)."""
     from .analyzer import profile
     from .receptive import receptive_fields
@@ -68,7 +68,7 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
     sources = resolve_models(specs, kwargs)
     if not sources:
         raise InputError("no models to compare")
-    rows, conventions = [], Conventions()
+    rows, conventions, engines = [], Conventions(), []
     for source in sources:
         p = profile(source, input_size, batch=batch, dtype=dtype, engine=engine)
         acc = published_accuracy(source)
@@ -81,9 +81,11 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
             accuracy_source=acc.source if acc else "", receptive_field=last.receptive_field if last else None,
             receptive_field_layer=last.name if last else ""))
         conventions, dtype_name = p.conventions, p.dtype
+        engines.append(p.engine)
     if sort is not None:
         rows.sort(key=_sort_key(sort))
-    return Comparison(rows=tuple(rows), engine=engine, dtype=dtype_name, sort=sort, conventions=conventions)
+    return Comparison(rows=tuple(rows), engine=engine or "+".join(dict.fromkeys(engines)), dtype=dtype_name,
+                      sort=sort, conventions=conventions)
 
 
 # --- presentation -------------------------------------------------------------------------------------------

@@ -165,8 +165,9 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
 
 
 def to_text(profile: Profile, rows, *, view: str, exact_numbers: bool = False, markdown: bool = False) -> str:
-    header = (f"{profile.model}: input {'x'.join(map(str, profile.input_shape))} (NxCxHxW), {profile.dtype}, "
-              f"engine {profile.engine}, view {view}")
+    header = (f"{profile.model}: {_inputs_text(profile)}, {profile.dtype}, "
+              f"engine {profile.engine}, view {view}") + (f"\nEngine {profile.engine}: {profile.engine_note}"
+                                                           if profile.engine_note else "")
     heads = headers(profile.groups)
     grid = Table(headers=tuple(heads), rows=tuple(tuple(r) for r in layer_cells(rows, exact_numbers, profile.groups)),
                  align=right_aligned(len(heads), 3, len(heads) - 1))
@@ -184,12 +185,23 @@ def _row_dict(row, groups: tuple = ()) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
+def _inputs_text(profile: Profile) -> str:
+    shape = "x".join(map(str, profile.input_shape))
+    if len(profile.inputs) <= 1 and len(profile.input_shape) == 4:
+        return f"input {shape} (NxCxHxW)"
+    if len(profile.inputs) <= 1:
+        return f"input {shape}"
+    return "inputs " + ", ".join(f"{n}={'x'.join(map(str, s))}:{d}" for n, s, d in profile.inputs)
+
+
 def to_json(profile: Profile, rows, *, view: str) -> str:
     doc = {
         "model": profile.model, "input_shape": list(profile.input_shape), "dtype": profile.dtype,
         "engine": profile.engine, "view": view, "conventions": profile.conventions.stated(),
         "layers": [_row_dict(r, profile.groups) for r in rows], "totals": shown(profile.totals, profile.groups),
         "uncounted_ops": [asdict(u) for u in profile.uncounted_ops], "unused_params": profile.unused_params,
+        "inputs": [{"name": n, "shape": list(s), "dtype": d} for n, s, d in profile.inputs],
+        "output_shapes": {path: list(s) for path, s in profile.output_shapes}, "engine_note": profile.engine_note,
     }
     if profile.device is not None:
         doc["device"] = asdict(profile.device)

@@ -161,6 +161,9 @@ class Profile:
     calls: tuple = ()  # of CallRecord
     uncounted_ops: tuple = ()  # of UncountedOp
     unused_params: int = 0  # parameters no op reads (e.g. GoogLeNet's auxiliary classifiers in eval)
+    inputs: tuple = ()  # of (name, shape, dtype) for every input tensor; ``input_shape`` is the first's
+    output_shapes: tuple = ()  # of (path, shape) for every output tensor ('out', 'aux', '0.boxes'; '' alone)
+    engine_note: str = ""  # why this engine ran (e.g. detection's data-dependent shapes need a real run)
     conventions: Conventions = field(default_factory=Conventions)
     groups: tuple = ()  # the optional column groups filled in ("rf", "intensity", "roofline")
     device: Optional[DeviceRoof] = None  # with the "roofline" group

@@ -91,10 +91,11 @@ def bench_files(patterns: Iterable[str]) -> list:
     return out
 
 
-def _profile(source):
+def _profile(source, options: dict):
     from .analyzer import profile
 
-    return profile(source)
+    options = dict(options)
+    return profile(source, options.pop("input_size", None), **options)
 
 
 def _bounds(results) -> tuple:
@@ -108,9 +109,14 @@ def _bounds(results) -> tuple:
 
 
 def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "macs",
-            title: Optional[str] = None, device: Optional[str] = None) -> ReportData:
+            title: Optional[str] = None, device: Optional[str] = None, *, input_size=None,
+            batch: Optional[int] = None, dtype="float32", kwargs: Optional[dict] = None,
+            engine: Optional[str] = None) -> ReportData:
     """Profile ``specs`` (default: the zoo), attach published accuracy and read benchmark results; with a
-    ``device`` (a peak-table key such as "h100-sxm"), the roofline of every model's layers on it."""
+    ``device`` (a peak-table key such as "h100-sxm"), the roofline of every model's layers on it.
+
+    ``input_size``, ``batch``, ``dtype``, ``kwargs`` and ``engine`` mean what they mean for ``profile()``.
+    """
     from .accuracy import published_accuracy
     from .bench.results import read_results
     from .bench.peaks import device_by_key
@@ -125,16 +131,18 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     peak = device_by_key(device) if device else None
 
     models, seen = [], {}
-    for source in resolve_models(list(specs) or default_models()):
+    options = dict(input_size=input_size, batch=batch, dtype=dtype, engine=engine)
+    for source in resolve_models(list(specs) or default_models(), kwargs):
         if source.name in seen:
             continue
         seen[source.name] = source
-        prof = _profile(source)
+        prof = _profile(source, options)
         if peak is not None:
             prof = enrich(prof, source, device=peak)
         acc = published_accuracy(source)
         # Zoo models carry their family; others are grouped by the letters their name starts with.
-        family = source.meta.get("family") or re.match(r"[A-Za-z]*", source.name.split(":")[-1]).group()
+        family = ((source.family if source.origin == "zoo" else "")
+                  or re.match(r"[A-Za-z]*", source.name.split(":")[-1]).group())
         models.append(ReportModel(name=source.name, origin=source.origin, profile=prof, accuracy=acc,
                                   point=model_point(prof, acc, family),
                                   last_map=receptive_fields(source, prof.input_shape).last_feature_map()))

@@ -6,6 +6,7 @@ from torch import nn
 
 from cnnprofile.bench.backends import CpuBackend
 from cnnprofile.bench.timers import Timer
+from cnnprofile.inputs import Inputs, TensorSpec
 from cnnprofile.sources import ModelSource
 
 
@@ -23,7 +24,8 @@ class TinyNet(nn.Module):
 
 
 def tiny_source(name="tiny", oom_from_batch=None):
-    return ModelSource(name=name, build=lambda: TinyNet(oom_from_batch), input_size=(3, 8, 8), origin="test")
+    return ModelSource(name=name, origin="file", builder=lambda: TinyNet(oom_from_batch),
+                       inputs=Inputs((TensorSpec((1, 3, 8, 8)),)))
 
 
 class ScriptedTimer(Timer):

@@ -82,13 +82,13 @@ def test_batch_and_dtype():
 
 @pytest.mark.parametrize("args, message", [
     (["table", "vgg61"], "unknown model 'vgg61'; did you mean"),
-    (["table", "vgg16", "--input", "3x224"], "malformed input shape '3x224'"),
-    (["table", "vgg16", "--input", "1x3x-5x5"], "malformed input shape '1x3x-5x5'"),
-    (["table", "vgg16", "--input", "abc"], "malformed input shape 'abc'"),
+    (["table", "vgg16", "--input", "3x224"], "input 3x224: layer 'features.0' (Conv2d) failed"),
+    (["table", "vgg16", "--input", "1x3x-5x5"], "input '1x3x-5x5': malformed shape"),
+    (["table", "vgg16", "--input", "abc"], "input 'abc': malformed shape"),
     (["table", "vgg16", "--input", "1x3x0x5"], "positive integer"),
     (["table", "vgg16", "--input", "1x3x16x16"], "layer 'features.30' (MaxPool2d) failed"),
     (["table", "vgg16", "--dtype", "int8"], "unsupported dtype 'int8'"),
-    (["table", "vgg16", "--batch", "0"], "batch size must be a positive integer"),
+    (["table", "vgg16", "--batch", "0"], "Invalid value for '--batch'"),
     (["table", "vgg16", "--all", "--depth", "2"], "mutually exclusive"),
     (["table", "vgg16", "--format", "xml"], "Invalid value for '--format'"),
 ])

@@ -68,8 +68,8 @@ def test_module_factory_is_importable_from_the_current_directory(tmp_path, monke
 def test_torchvision_source_metadata_and_native_size():
     source = resolve_model("torchvision:inception_v3")
     assert source.input_size == (3, 299, 299)  # weights.transforms().crop_size
-    assert source.meta["num_params"] == 27161264 and source.meta["acc@1"] == pytest.approx(77.294)
-    assert source.meta["weights"] == "Inception_V3_Weights.IMAGENET1K_V1"
+    assert source.published.num_params == 27161264 and source.published.top1 == pytest.approx(77.294)
+    assert source.weights == "Inception_V3_Weights.IMAGENET1K_V1" and source.task == "classification"
     assert resolve_model("torchvision:resnet50").input_size == (3, 224, 224)
     p = cnnprofile.profile("torchvision:resnet18")
     assert p.model == "torchvision:resnet18" and p.totals.params == 11689512
@@ -108,7 +108,7 @@ def test_missing_timm_is_one_line(tmp_path):
     ([f"{TINY}:build", "--kwargs", "{oops"], "Invalid value for '--kwargs': not valid JSON"),
     ([f"{TINY}:build", "--kwargs", '{"depth": 3}'], "unexpected keyword argument 'depth'"),
     (["torchvision:resnet5O"], "unknown torchvision model 'resnet5O'; did you mean resnet50"),
-    (["torchvision:fasterrcnn_resnet50_fpn"], "is not a classification model"),
+    (["torchvision:fasterrcnn_resnet51_fpn"], "did you mean fasterrcnn_resnet50_fpn"),
     (["no_such_package_xyz.mod:build"], "cannot import module 'no_such_package_xyz.mod'"),
     (["vgg16", "--engine", "nope"], "Invalid value for '--engine'"),
 ])

@@ -41,7 +41,7 @@ def analyse(source: ModelSource, batch: int, cfg, device: str) -> Analysis:
     from ..errors import CnnprofileError, first_line
     from ..memory import Predictor
 
-    p = profile(source, batch=batch, dtype=cfg.dtype)
+    p = profile(source, list(getattr(cfg, "inputs", ())) or None, batch=batch, dtype=cfg.dtype)
     t = p.totals
     base = dict(flops=t.flops // batch, macs=t.macs // batch, params=t.params)
     try:

@@ -55,6 +55,7 @@ class BenchConfig:
     seed: int = 0
     train: bool = False  # time a full training step instead of a forward pass
     optimizer: str = "sgd"  # with train: none, sgd, sgd-momentum, adam or adamw
+    inputs: tuple = ()  # --input specs; () = each model's native input. The batch size sets their first dimension
 
 
 def _iterations_for(seconds: float, per_iter_ms: float, floor: int, cap: int = 100_000) -> int:
@@ -94,7 +95,8 @@ def _warm_up(step, timer: Timer, backend, cfg: BenchConfig) -> tuple:
 def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: Timer, held: dict) -> dict:
     import torch
 
-    from ..inputs import parse_dtype
+    from ..errors import InputError
+    from ..inputs import integer_high, parse_dtype, resolve_inputs
     from .steps import autocast_factory, make_optimizer, training_step
 
     dtype = parse_dtype(cfg.dtype)
@@ -102,26 +104,30 @@ def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: 
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     torch.manual_seed(cfg.seed)
     backend.mark_baseline()
-    with torch.device(dev):
-        model = source.build()
+    model = source.build(dev)
     # Training keeps the model's own requires_grad flags, as the memory predictor does.
     model = (model.train() if cfg.train else model.eval().requires_grad_(False)).to(memory_format=fmt)
     if not cfg.autocast:
         model = model.to(dtype)
-    x = torch.randn((batch, *source.input_size), device=dev, dtype=torch.float32 if cfg.autocast else dtype)
-    x = x.contiguous(memory_format=fmt)
-    held.update(model=model, x=x)  # so the caller can drop every reference after an out-of-memory error
+    inputs = resolve_inputs(source.inputs, list(cfg.inputs) or None, batch)
+    # Real values: integer inputs (token ids) below the first embedding's size, floating ones normal.
+    args, kwargs = inputs.make(dev, torch.float32 if cfg.autocast else dtype, real=True,
+                               int_high=integer_high(model))
+    args, kwargs = _formatted(args, fmt), _formatted(kwargs, fmt)
+    if cfg.train and (len(args) != 1 or kwargs):
+        raise InputError(f"--train times models of one positional input; {source.name} is given {inputs.text()}")
+    held.update(model=model, x=(args, kwargs))  # so the caller can drop every reference after an out-of-memory error
     forward = torch.compile(model, dynamic=False) if cfg.compile else model
 
     autocast = autocast_factory(cfg.autocast, dev, dtype)
     with contextlib.ExitStack() as ctx:
         if cfg.train:
             held["optimizer"] = optimizer = make_optimizer(cfg.optimizer, model, backend.name)
-            step = training_step(model, forward, x, optimizer, autocast)
+            step = training_step(model, forward, args[0], optimizer, autocast)
         else:
             ctx.enter_context(torch.inference_mode())
             ctx.enter_context(autocast())
-            step = lambda: forward(x)  # noqa: E731
+            step = lambda: forward(*args, **kwargs)  # noqa: E731
         if cfg.cuda_graphs:
             step = _capture_graph(torch, step)
         held["step"] = step
@@ -149,6 +155,15 @@ def _measure(source: ModelSource, batch: int, cfg: BenchConfig, backend, timer: 
                 peak_memory_bytes=peak, peak_memory_kind=backend.memory_kind if peak is not None else None,
                 warmup_iters=warm_iters, warmup_stable=stable, power_w=power_w,
                 energy_per_image_j=energy_per_image(power_w, seconds, n_tp * batch))
+
+
+def _formatted(value, fmt):
+    """Channels-last applies to 4-D floating inputs (images); others stay as they are."""
+    import torch
+    from torch.utils._pytree import tree_map
+
+    return tree_map(lambda t: t.contiguous(memory_format=fmt) if isinstance(t, torch.Tensor) and t.dim() == 4
+                    and t.is_floating_point() else t, value)
 
 
 def _one_line(exc: BaseException) -> str:

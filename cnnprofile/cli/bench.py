@@ -2,7 +2,7 @@
 import click
 
 from . import cli
-from .options import format_option
+from .options import format_option, model_options
 
 DEFAULT_MODELS = ("alexnet", "googlenet", "resnet50", "vgg16")
 DEFAULT_BATCH_SIZES = {"cuda": (1, 8, 64, 256), "cpu": (1, 4)}
@@ -55,10 +55,11 @@ def default_output(device: str, directory: str = "reports/bench") -> str:
               help="A fixed number of timed iterations per phase (overrides --min-time).")
 @click.option("--output", "-o", default=None, metavar="FILE",
               help="JSON-lines file results are appended to (default: reports/bench/<UTC time>-<device>.jsonl).")
+@model_options(engine=False, dtype=False, batch=False)
 @format_option
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, train, optimizer, warmup,
-          max_warmup, min_time, iters, output, fmt, progress):
+          max_warmup, min_time, iters, output, input_size, model_kwargs, fmt, progress):
     """Benchmark MODELS (default: a few zoo models) over batch sizes: latency, images/s, memory, TFLOP/s."""
     import sys
 
@@ -82,11 +83,11 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
     sizes = parse_batch_sizes(batch_sizes) if batch_sizes is not None else DEFAULT_BATCH_SIZES[backend.name]
     from ..sources import resolve_models
 
-    sources = resolve_models(list(models) or list(DEFAULT_MODELS))
+    sources = resolve_models(list(models) or list(DEFAULT_MODELS), model_kwargs)
     path = prepare_output(output or default_output(backend.name))
     cfg = BenchConfig(batch_sizes=sizes, dtype=dtype, autocast=autocast, channels_last=channels_last,
                       compile=compile_, cuda_graphs=cuda_graphs, train=train, optimizer=optimizer, warmup=warmup,
-                      max_warmup_s=max_warmup, min_time_s=min_time, iters=iters)
+                      max_warmup_s=max_warmup, min_time_s=min_time, iters=iters, inputs=tuple(input_size or ()))
 
     from tqdm import tqdm
 

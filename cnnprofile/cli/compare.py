@@ -3,14 +3,12 @@ import click
 
 from . import cli
 from ..compare import SORT_KEYS
-from .options import engine_option, format_option, input_options, model_kwargs_option
+from .options import format_option, model_options
 
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True)
-@input_options
-@model_kwargs_option
-@engine_option
+@model_options()
 @click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
               help="Order rows by a column: sizes ascending, top1 best first, name alphabetically "
                    "(default: as given).")

@@ -4,13 +4,41 @@ import click
 from ..formatting import FORMATS
 
 
-def input_options(fn):
-    fn = click.option("--dtype", default="float32", show_default=True,
-                      help="Element type of input and parameters: float32, float16 or bfloat16.")(fn)
-    fn = click.option("--batch", type=int, default=None, help="Batch size (overrides N of --input).")(fn)
-    fn = click.option("--input", "input_size", default=None, metavar="NxCxHxW",
-                      help="Input shape, e.g. 1x3x224x224 (default: the model's native size, batch 1).")(fn)
+def _parse_inputs(ctx, param, value):
+    """Checked at once, so a malformed spec fails before any model is built."""
+    from ..inputs import from_specs
+
+    return list(value) if value and from_specs(value) is not None else None
+
+
+def input_options(fn, *, dtype: bool = True, batch: bool = True):
+    if dtype:
+        fn = click.option("--dtype", default="float32", show_default=True,
+                          help="Element type of the parameters and of floating inputs: float32, float16 or "
+                               "bfloat16.")(fn)
+    if batch:
+        fn = click.option("--batch", type=click.IntRange(min=1), default=None,
+                          help="Batch size: the first dimension of every input.")(fn)
+    fn = click.option("--input", "input_size", multiple=True, callback=_parse_inputs, metavar="[NAME=]SHAPE[:DTYPE]",
+                      help="An input of any rank, once per positional input, NAME=SHAPE for a keyword input, "
+                           "an optional dtype: 1x3x224x224, 1x4x16000, 1x128:int64, mask=1x128:bool. A named "
+                           "model's input may omit the batch (3x224x224). Default: the model's native input.")(fn)
     return fn
+
+
+def model_options(engine: bool = True, dtype: bool = True, batch: bool = True):
+    """The one set of model options (--input, --batch, --dtype, --kwargs, --engine) every command takes.
+
+    ``bench`` takes them without --batch (its --batch-sizes set the batch), with its own --dtype (which goes
+    with --autocast) and without --engine (it runs the models for real anyway).
+    """
+    def decorate(fn):
+        if engine:
+            fn = engine_option(fn)
+        fn = model_kwargs_option(fn)
+        return input_options(fn, dtype=dtype, batch=batch)
+
+    return decorate
 
 
 def format_option(fn):
@@ -42,5 +70,6 @@ def engine_option(fn):
     from ..engines import ENGINES
 
     described = "; ".join(f"{name}: {text}" for name, (_, text) in ENGINES.items())
-    return click.option("--engine", type=click.Choice(list(ENGINES)), default="meta", show_default=True,
-                        help=f"Counting engine ({described}).")(fn)
+    return click.option("--engine", type=click.Choice(list(ENGINES)), default=None,
+                        help=f"Counting engine (default: meta, or real for models whose shapes depend on the "
+                             f"data; {described}).")(fn)

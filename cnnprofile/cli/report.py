@@ -2,6 +2,7 @@
 import click
 
 from . import cli
+from .options import model_options
 
 _OPS = click.option("--ops", type=click.Choice(["macs", "flops"]), default="macs", show_default=True,
                     help="Operations on the charts' axes: MACs (multiply-accumulates) or FLOPs.")
@@ -32,7 +33,8 @@ def _split(models: tuple, bench: tuple) -> tuple:
                    "reports/lecture-comparison.html). Takes no MODELS.")
 @_OPS
 @_DEVICE
-def report(models, bench, output, title, ops, lecture, device):
+@model_options()
+def report(models, bench, output, title, ops, lecture, device, input_size, batch, dtype, model_kwargs, engine):
     """An HTML report of MODELS (default: the lecture's zoo, LeNet-5 aside): summary, charts, layer tables.
 
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
@@ -50,7 +52,8 @@ def report(models, bench, output, title, ops, lecture, device):
     if lecture:
         data = collect_lecture(bench, ops=ops, title=title, device=device)
     else:
-        data = collect(models, bench, ops=ops, title=title, device=device)
+        data = collect(models, bench, ops=ops, title=title, device=device, input_size=input_size, batch=batch,
+                       dtype=dtype, kwargs=model_kwargs, engine=engine)
     write_report(render_html(data), output)
     held = sum(v.holds for v in data.verdicts)
     click.echo(f"wrote {output} ({len(data.models)} models"
@@ -65,7 +68,8 @@ def report(models, bench, output, title, ops, lecture, device):
 @click.option("-o", "--output", required=True, metavar="FILE.svg|FILE.png", help="Where to write the chart.")
 @_OPS
 @_DEVICE
-def chart(kind, models, bench, output, ops, device):
+@model_options()
+def chart(kind, models, bench, output, ops, device, input_size, batch, dtype, model_kwargs, engine):
     """One chart of MODELS as SVG or PNG, e.g. 'cnnprofile chart accuracy-vs-ops alexnet vgg16 -o ops.svg'.
 
     KIND is one of: accuracy-vs-ops, accuracy-bars, accuracy-density, ops-vs-params, memory-vs-batch (predicted
@@ -89,7 +93,8 @@ def chart(kind, models, bench, output, ops, device):
     if chosen.needs == "device" and not device:
         raise InputError(f"chart {kind!r} needs a device: add --device-peak DEVICE (e.g. h100-sxm)")
     check_writable(output)
-    data = collect(models, bench, ops=ops, device=device)
+    data = collect(models, bench, ops=ops, device=device, input_size=input_size, batch=batch, dtype=dtype,
+                   kwargs=model_kwargs, engine=engine)
     if chosen.needs_bench and not data.cells:
         raise InputError(f"chart {kind!r}: the benchmark files hold no timed or out-of-memory result")
     if not chosen.drawable(data.chart_data):

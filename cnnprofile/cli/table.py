@@ -2,14 +2,12 @@
 import click
 
 from . import cli
-from .options import engine_option, format_option, input_options, model_kwargs_option
+from .options import format_option, model_options
 
 
 @cli.command()
 @click.argument("model")
-@input_options
-@model_kwargs_option
-@engine_option
+@model_options()
 @click.option("--all", "all_layers", is_flag=True, help="Show every leaf module and functional op run.")
 @click.option("--depth", type=click.IntRange(min=0), default=None, help="Roll rows up to module depth N.")
 @format_option

@@ -11,6 +11,8 @@ import importlib
 ENGINES: dict[str, tuple] = {
     "meta": ("cnnprofile.engines.meta", "our formulas over the ATen ops of a forward pass on the meta device; "
                                         "no weights or activations are allocated"),
+    "real": ("cnnprofile.engines.real", "the same formulas on a real CPU forward pass with random weights; the "
+                                        "default for models whose shapes depend on the data (detection)"),
     "fvcore": ("cnnprofile.engines.fvcore_engine", "fvcore's counters on a real CPU forward pass, as an "
                                                    "independent check"),
 }

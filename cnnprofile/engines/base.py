@@ -16,6 +16,7 @@ from torch import nn
 
 from ..errors import TraceError, first_line
 from ..inputs import dtype_name
+from ..outputs import main_shape
 from ..records import CallRecord, Conventions, LayerRecord, Profile, Totals
 
 
@@ -26,9 +27,10 @@ class Engine(ABC):
     build_device: str = "meta"  # where a named model is built for this engine
 
     @abstractmethod
-    def count(self, module: nn.Module, input_shape: tuple, *, dtype: torch.dtype, name: str,
+    def count(self, module: nn.Module, input_shape, *, dtype: torch.dtype, name: str,
               formulas: Optional[dict] = None) -> Profile:
-        """The profile of ``module`` for an input of ``input_shape``; ``module`` is left exactly as it was."""
+        """The profile of ``module`` for ``input_shape`` (one shape, or ``cnnprofile.inputs.Inputs`` for an
+        engine that takes several inputs); ``module`` is left exactly as it was."""
 
 
 # --- the module calls of a forward pass ---------------------------------------------------------------------
@@ -46,17 +48,9 @@ class Call:
 
 
 def output_shape(value) -> tuple:
-    """The shape of the first tensor in a module's output (a tensor, or nested tuples/lists/dicts of them)."""
-    if isinstance(value, torch.Tensor):
-        return tuple(int(d) for d in value.shape)  # int(): under the JIT tracer sizes can be 0-d tensors
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            shape = output_shape(v)
-            if shape:
-                return shape
-    return ()
+    """The shape of the main output of a module: the first tensor of a tensor, nested tuples/lists/dicts of
+    them or a dataclass (``cnnprofile.outputs``)."""
+    return main_shape(value)
 
 
 class ModelRaised(Exception):
@@ -140,14 +134,25 @@ def left_as_found(model: nn.Module) -> Iterator[nn.Module]:
 
 # --- errors ------------------------------------------------------------------------------------------------
 
-def cannot_run(name: str, input_shape: tuple, raised: ModelRaised, engine: str = "") -> TraceError:
-    """The one-line error for a model that cannot run on its input, naming the layer that failed."""
+_DATA_DEPENDENT = ("; its shapes depend on the data, which the meta device cannot know: profile it with "
+                   "engine 'real' (--engine real)")
+
+
+def cannot_run(name: str, input_shape, raised: ModelRaised, engine: str = "", suggest_real: bool = False) -> TraceError:
+    """The one-line error for a model that cannot run on its input, naming the input and the layer that failed.
+
+    ``input_shape`` is a shape or ``Inputs``. On the meta device an op whose output shape depends on values
+    (``nonzero``: detection's box selection) fails; the error then points at the real engine.
+    """
     call = raised.call
     where = (f"layer '{call.name or '(model)'}' ({type(call.module).__name__}) failed" if call is not None
              else "the forward pass failed")
     with_engine = f" with {engine}" if engine else ""
-    return TraceError(f"{name} cannot run on input {'x'.join(map(str, input_shape))}{with_engine}: {where}: "
-                      f"{first_line(raised.error)}")
+    shown = input_shape.text() if hasattr(input_shape, "text") else "x".join(map(str, input_shape))
+    reason = first_line(raised.error)
+    data_dependent = suggest_real and any(key in reason for key in ("meta", "data-dependent", "nonzero"))
+    return TraceError(f"{name} cannot run on input {shown}{with_engine}: {where}: {reason}"
+                      + (_DATA_DEPENDENT if data_dependent else ""))
 
 
 # --- rows and the profile --------------------------------------------------------------------------------
@@ -193,7 +198,8 @@ def call_records(calls: list, batch: Optional[int] = None) -> tuple:
 
 def assemble(*, name: str, engine: str, input_shape: tuple, dtype: torch.dtype, layers: list, calls: tuple,
              param_bytes: int, all_params: int, uncounted_ops: tuple,
-             conventions: Optional[Conventions] = None) -> Profile:
+             conventions: Optional[Conventions] = None, inputs: tuple = (), output_shapes: tuple = (),
+             engine_note: str = "") -> Profile:
     """The ``Profile`` of ``layers``: the totals are the rows' sums, and parameters no row holds are unused."""
     params = sum(r.params for r in layers)
     totals = Totals(params=params, bias_params=sum(r.bias_params for r in layers), param_bytes=param_bytes,
@@ -203,4 +209,5 @@ def assemble(*, name: str, engine: str, input_shape: tuple, dtype: torch.dtype, 
     return Profile(model=name, input_shape=tuple(input_shape), dtype=dtype_name(dtype),
                    element_size=torch.empty((), dtype=dtype).element_size(), engine=engine, layers=tuple(layers),
                    totals=totals, calls=calls, uncounted_ops=uncounted_ops, unused_params=all_params - params,
-                   conventions=conventions or Conventions())
+                   conventions=conventions or Conventions(), inputs=inputs, output_shapes=output_shapes,
+                   engine_note=engine_note)

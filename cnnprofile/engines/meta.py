@@ -6,12 +6,15 @@ module is left untouched.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
 import torch
 from torch import nn
 
 from ..formulas import op_name
+from ..inputs import Inputs, check_signature, dtype_name, integer_high, resolve_inputs
+from ..outputs import output_leaves, output_shapes
 from ..records import LayerRecord, Profile, UncountedOp
 from ..tracer import CallEnd, CallStart, OpEvent, trace
 from .base import Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, left_as_found, input_row
@@ -108,39 +111,69 @@ def _uncounted(rows: list) -> tuple:
                  for op, where in found.items())
 
 
-def _meta_state(model: nn.Module, dtype: torch.dtype) -> tuple:
-    """Meta stand-ins for parameters and buffers, and {id: (name, numel, bytes)} of the parameter ones."""
+def _state(model: nn.Module, dtype: torch.dtype, device: str) -> tuple:
+    """Stand-ins for parameters and buffers, and {id: (name, numel, bytes)} of the parameter ones.
+
+    On the meta device they are empty meta tensors; for a real run they are detached aliases of the model's own
+    tensors (converted copies where the dtype differs), so the model itself is never moved, cast or changed.
+    """
     state, params = {}, {}
     for kind, named in (("param", model.named_parameters()), ("buffer", model.named_buffers())):
         for name, t in named:
-            meta = torch.empty(t.shape, dtype=dtype if t.is_floating_point() else t.dtype, device="meta")
-            state[name] = meta
+            to = dtype if t.is_floating_point() else t.dtype
+            if device == "meta":
+                new = torch.empty(t.shape, dtype=to, device="meta")
+            elif t.device.type == "meta":  # a module built without values: random ones, as a named model gets
+                new = _random_like(name, t, to, kind)
+            else:
+                new = t.detach().to(to)
+            state[name] = new
             if kind == "param":
-                params[id(meta)] = (name, meta.numel(), meta.numel() * meta.element_size())
+                params[id(new)] = (name, new.numel(), new.numel() * new.element_size())
     return state, params
+
+
+def _random_like(name: str, t: torch.Tensor, dtype: torch.dtype, kind: str) -> torch.Tensor:
+    if kind == "param" or not t.is_floating_point():
+        return (torch.randn(t.shape) * 0.02).to(dtype) if t.is_floating_point() else torch.zeros(t.shape, dtype=dtype)
+    return (torch.ones if name.endswith("var") else torch.zeros)(t.shape, dtype=dtype)  # normalisation statistics
 
 
 class MetaEngine(Engine):
     """Our formula registry over the ATen ops of one forward pass on the meta device."""
 
     name = "meta"
+    device = "meta"  # where the inputs and the stand-ins for the weights live
 
-    def count(self, module: nn.Module, input_shape: tuple, *, dtype: torch.dtype, name: str,
-              formulas: Optional[dict] = None) -> Profile:
-        x = torch.empty(input_shape, dtype=dtype, device="meta")
-        state, params = _meta_state(module, dtype)
+    def count(self, module: nn.Module, input_shape, *, dtype: torch.dtype, name: str,
+              formulas: Optional[dict] = None, note: str = "") -> Profile:
+        inputs = input_shape if isinstance(input_shape, Inputs) else resolve_inputs(None, input_shape)
+        check_signature(module, inputs, type(module).__name__)
+        real = self.device != "meta"
+        args, kwargs = inputs.make(self.device, dtype, real=real, int_high=integer_high(module) if real else 2)
+        state, params = _state(module, dtype, self.device)
         extra = {op_name(op): fn for op, fn in (formulas or {}).items()}
+        outputs = []
         try:
             with left_as_found(module):
-                tr = trace(module, lambda: torch.func.functional_call(module, state, (x,)), frozenset(params),
-                           extra)
+                tr = trace(module, lambda: outputs.append(torch.func.functional_call(module, state, args, kwargs)),
+                           frozenset(params), extra)
         except ModelRaised as raised:
-            raise cannot_run(name, input_shape, raised) from raised.error
+            raise cannot_run(name, inputs, raised, suggest_real=not real) from raised.error
         rows = _rows_from_trace(tr, params)
-        layers = [input_row(input_shape, x.numel(), x.numel() * x.element_size())] + [_record(r) for r in rows]
-        return assemble(name=name, engine=self.name, input_shape=input_shape, dtype=dtype, layers=layers,
+        leaves = inputs.leaves()
+        layers = [_input_row(key, len(leaves), t) for (key, _), (_, t) in zip(leaves, output_leaves((args, kwargs)))]
+        layers += [_record(r) for r in rows]
+        return assemble(name=name, engine=self.name, input_shape=inputs.main.shape, dtype=dtype, layers=layers,
                         calls=call_records(tr.calls), param_bytes=sum(r.param_bytes for r in rows),
-                        all_params=sum(numel for _, numel, _ in params.values()), uncounted_ops=_uncounted(rows))
+                        all_params=sum(numel for _, numel, _ in params.values()), uncounted_ops=_uncounted(rows),
+                        inputs=tuple((key, tuple(spec.shape), dtype_name(spec.dtype or dtype)) for key, spec in leaves),
+                        output_shapes=output_shapes(outputs[0]) if outputs else (), engine_note=note)
+
+
+def _input_row(key: str, count: int, t: torch.Tensor) -> LayerRecord:
+    row = input_row(tuple(t.shape), t.numel(), t.numel() * t.element_size())
+    return row if count == 1 else replace(row, name=f"input.{key}")
 
 
 ENGINE = MetaEngine()
