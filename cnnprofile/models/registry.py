@@ -51,7 +51,7 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 # Importing a family file registers its models; listed here so the registry is complete after one call.
 FAMILIES = ("lenet", "alexnet", "nin", "vgg", "googlenet", "inception_v3", "inception_v4", "resnet", "xception",
-            "senet")
+            "senet", "localization")
 _loaded = False
 
 
