@@ -2,7 +2,7 @@
 import click
 
 from . import cli
-from .options import input_options, model_kwargs_option
+from .options import model_options
 
 _RULE_OPTIONS = ("trainable", "freeze")
 
@@ -24,8 +24,7 @@ def _rules(ctx, trainable, freeze) -> list:
 
 @cli.command(cls=_OrderedRules)
 @click.argument("model")
-@input_options
-@model_kwargs_option
+@model_options(engine=False)  # the memory model runs its own trace
 @click.option("--train", is_flag=True, help="Predict one training step (forward, loss, backward, optimizer step).")
 @click.option("--optimizer", default="sgd", show_default=True,
               help="With --train: none, sgd, sgd-momentum, adam or adamw.")
