@@ -14,6 +14,7 @@ from cnnprofile.bench.steps import make_optimizer, training_step
 from cnnprofile.bench.summary import render
 from cnnprofile.cli import cli
 from cnnprofile.sources import resolve_model
+from cnnprofile.inputs import Inputs, TensorSpec
 from memory_oracle import measured_peak
 
 QUICK = dict(min_time_s=0.01, max_warmup_s=0.0, warmup_window_s=0.002, warmup=0, min_iters=1, iters=1)
@@ -22,7 +23,8 @@ QUICK = dict(min_time_s=0.01, max_warmup_s=0.0, warmup_window_s=0.002, warmup=0,
 # A training step at 96x96 keeps a real step on two CPU cores short; the network is unchanged (adaptive pooling).
 @pytest.mark.parametrize("train,optimizer,size", [(False, "sgd", 224), (True, "sgd-momentum", 96)])
 def test_predicted_memory_is_the_peak_the_cpu_allocator_measures(train, optimizer, size):
-    resnet18 = dataclasses.replace(resolve_model("torchvision:resnet18"), input_size=(3, size, size))
+    resnet18 = dataclasses.replace(resolve_model("torchvision:resnet18"),
+                                   inputs=Inputs((TensorSpec((1, 3, size, size)),)))
     batch = 2
     r = run_sweep([resnet18], BenchConfig(batch_sizes=(batch,), train=train, optimizer=optimizer, **QUICK),
                   CountingBackend())[0]

@@ -11,6 +11,7 @@ from cnnprofile.charts import bench_charts as bc
 from cnnprofile.charts.memory_lines import DEFAULT_BATCHES, memory_requests, predict_lines
 from cnnprofile.report import collect
 from cnnprofile.sources import ModelSource
+from cnnprofile.inputs import Inputs, TensorSpec
 
 
 def result(model, batch, status="ok", peak=None, train=False, optimizer=None, device="cpu"):
@@ -58,7 +59,7 @@ def test_a_model_the_predictor_cannot_run_gets_its_reason_not_a_line():
         def forward(self, x):
             raise RuntimeError("no meta kernel for this")
 
-    source = ModelSource("broken", Broken, (3, 4, 4), "test")
+    source = ModelSource("broken", "file", Broken, Inputs((TensorSpec((1, 3, 4, 4)),)))
     (line,) = predict_lines(memory_requests(["broken"]), {"broken": source})
     assert line.peaks == () and "no meta kernel for this" in line.error
     fig = bc.memory_vs_batch(chart_data(memory=[line]))
