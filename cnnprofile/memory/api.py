@@ -61,8 +61,8 @@ def _report(p: Predictor, run, shape: tuple) -> MemoryReport:
     for b in t.peak_blocks.values():
         shares[(b.category, b.layer)] += b.nbytes
     at_peak = tuple(sorted((PeakShare(c, layer, n) for (c, layer), n in shares.items()), key=lambda s: -s.bytes))
-    layers = tuple(LayerCosts(name, c.forward_macs, c.forward_flops, c.backward_macs, c.backward_flops,
-                              c.saved_bytes) for name, c in run.layers.items())
+    layers = tuple(LayerCosts(unit.name, c.forward_macs, c.forward_flops, c.backward_macs, c.backward_flops,
+                              c.saved_bytes, unit.call, unit.after) for unit, c in run.layers.items())
     uncounted = tuple((phase, op, where) for (phase, op), where in run.uncounted.items())
     return MemoryReport(
         model=p.name, input_shape=tuple(shape), dtype=dtype_name(p.dtype), amp=p.amp_name, device=p.target.name,

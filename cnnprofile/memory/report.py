@@ -41,12 +41,16 @@ class PeakShare:
 
 @dataclass(frozen=True)
 class LayerCosts:
-    name: str  # module call, "(model)" for the model's own functional ops, "(loss)"
+    """One module call (or one run of functional ops in a module's own forward): a row of the layer table."""
+
+    name: str  # the module's qualified name, "(model)" for the model's own functional ops, "(loss)"
     forward_macs: int
     forward_flops: int
     backward_macs: int
     backward_flops: int
     saved_bytes: int
+    call: int = 0  # which call of the module named ``name`` (0 = its first): a module called twice has two rows
+    after: Optional[tuple] = None  # a functional run: (name, call) of the last child call started before it
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import torch
 from torch import nn
@@ -23,9 +23,29 @@ from .optimizers import make_optimizer
 from .targets import Target
 from .tracker import StorageTracker
 
-_LAYER = "cnnprofile_layer"  # key in an autograd node's metadata: the layer whose forward created it
+_LAYER = "cnnprofile_layer"  # key in an autograd node's metadata: the unit whose forward created it
 LOSS = "(loss)"
 MODEL = "(model)"
+
+
+class Unit(NamedTuple):
+    """What costs are keyed by: one module call, or one run of functional ops in a module's own ``forward``.
+
+    The layer table's rows are the same units (a leaf module call is a row; a run of ops in a non-leaf
+    module's ``forward`` between two child calls is a row named after that module), so a module called twice
+    (ResNet's shared ``relu``) has each call's costs on its own row instead of both on one name. ``call`` is the
+    how-manieth call of the module named ``name`` (0 = first); ``after`` is, for a run of functional ops, the
+    (name, call) of the last child call started before it in the same ``forward`` (None: before any child, or
+    a leaf call). Names and counts rather than call ids, so that units still match the inference pass's rows
+    when a training forward makes calls that the inference pass does not (GoogLeNet's auxiliary heads).
+    """
+
+    name: str
+    call: int = 0
+    after: Optional[tuple] = None
+
+
+LOSS_UNIT = Unit(LOSS)
 
 
 @dataclass
@@ -40,7 +60,7 @@ class LayerCost:
 @dataclass
 class StepRun:
     tracker: StorageTracker
-    layers: dict  # layer name -> LayerCost, in order of first appearance
+    layers: dict  # Unit -> LayerCost, in order of first appearance
     uncounted: dict  # (phase, op) -> set of layers
     saved_bytes: int
     weights_bytes: int
@@ -68,23 +88,49 @@ def loss_of(out, target: Optional[torch.Tensor]) -> torch.Tensor:
     return logits.sum()
 
 
-def _tag_graph(root, name: str) -> None:
-    """Give every autograd node reachable from ``root`` and not yet claimed by an inner layer to ``name``."""
+def _tag_graph(root, unit: Unit) -> None:
+    """Give every autograd node reachable from ``root`` and not yet claimed to ``unit``."""
     stack = [root] if root is not None else []
     while stack:
         node = stack.pop()
         if node is None or _LAYER in node.metadata:
             continue
-        node.metadata[_LAYER] = name
+        node.metadata[_LAYER] = unit
         stack.extend(n for n, _ in node.next_functions)
 
 
+def _tag_outputs(value, unit: Unit) -> None:
+    for t in tree_leaves(value):
+        if isinstance(t, torch.Tensor):
+            _tag_graph(t.grad_fn, unit)
+
+
+class _Frame:
+    """A module call in progress: its name (as the tracker reports it), its unit, and the last child started."""
+
+    def __init__(self, name: str, unit: Unit):
+        self.name, self.unit, self.last_child = name, unit, None
+
+    def current(self) -> Unit:
+        return self.unit if self.last_child is None else self.unit._replace(after=self.last_child)
+
+
 class _Layers:
-    """The module-call stack during forward; the executing autograd node's layer during backward."""
+    """The module-call stack during forward; the executing autograd node's unit during backward.
+
+    Autograd nodes are tagged with the unit that created them: when a module call starts, the nodes behind its
+    arguments that nobody claimed yet go to the caller's current unit (the run of functional ops that computed
+    them); when a call ends, the unclaimed nodes behind its output go to its own last unit. Inner calls end
+    first, so each node goes to the innermost unit. A functional op whose result skips the next child call and
+    is only used later (rare) is claimed by the unit that uses it.
+    """
 
     def __init__(self, model: nn.Module, tag: bool):
         self.stack: list = []
         self.names = {id(m): n for n, m in model.named_modules(remove_duplicate=False)}
+        # The layer table's names (the first of a module registered twice), so units match its rows.
+        self.row_names = {id(m): n for n, m in model.named_modules()}
+        self.calls: dict = defaultdict(int)  # name -> calls started so far
         self.tag = tag
         self.model = model
         self.handles: list = []
@@ -100,22 +146,34 @@ class _Layers:
             h.remove()
 
     def _pre(self, module, args):
-        self.stack.append(self.names.get(id(module)) or MODEL)
+        row_name = self.row_names.get(id(module)) or MODEL
+        unit = Unit(row_name, self.calls[row_name])
+        self.calls[row_name] += 1
+        if self.stack:
+            parent = self.stack[-1]
+            if self.tag:
+                _tag_outputs(args, parent.current())
+            parent.last_child = (unit.name, unit.call)
+        self.stack.append(_Frame(self.names.get(id(module)) or MODEL, unit))
 
     def _post(self, module, args, output):
-        name = self.stack.pop()
+        frame = self.stack.pop()
         if self.tag:
-            for t in tree_leaves(output):
-                if isinstance(t, torch.Tensor):
-                    _tag_graph(t.grad_fn, name)
+            _tag_outputs(output, frame.current())
 
     def current(self) -> str:
+        """The module call running now (its qualified name), for the tracker's blocks."""
         if self.stack:
-            return self.stack[-1]
+            return self.stack[-1].name
+        return self.unit().name
+
+    def unit(self) -> Unit:
+        if self.stack:
+            return self.stack[-1].current()
         node = torch._C._current_autograd_node()
         if node is not None:
-            return node.metadata.get(_LAYER, LOSS)
-        return LOSS
+            return node.metadata.get(_LAYER, LOSS_UNIT)
+        return LOSS_UNIT
 
 
 def _meta(t: torch.Tensor, dtype: Optional[torch.dtype]) -> torch.Tensor:
@@ -146,7 +204,7 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
     costs: dict = defaultdict(LayerCost)
     uncounted: dict = defaultdict(set)
     ops_seen: dict = defaultdict(set)
-    tracker = StorageTracker(layers.current, round_to=target.round_to)
+    tracker = StorageTracker(layers.current, round_to=target.round_to, unit=layers.unit)
     for n, p in params.items():
         tracker.adopt(p, "weights", n)
     for n, b in buffers.items():
@@ -166,7 +224,7 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
             if weight.shape[2:].numel() > 1:
                 tracker.transient(int(target.conv_workspace_ratio * out.untyped_storage().nbytes()), layers.current())
         cost = cost_of(name, args, kwargs, out)
-        row = costs[layers.current()]
+        row = costs[layers.unit()]
         if cost is None:
             uncounted[(phase, name)].add(layers.current())
         elif phase == "forward":
@@ -208,10 +266,10 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
                     out = torch.func.functional_call(model, {**params, **buffers}, (x,))
                     loss = loss_of(out, labels) if train else None
                 if train:
-                    _tag_graph(loss.grad_fn, LOSS)
+                    _tag_graph(loss.grad_fn, LOSS_UNIT)
             saved_bytes = sum(b.nbytes for b in saved.values())
             for b in saved.values():
-                costs[b.layer].saved_bytes += b.nbytes
+                costs[b.unit].saved_bytes += b.nbytes
             saved.clear()
             if train:
                 tracker.phase = "backward"

@@ -30,18 +30,20 @@ class Block:
     category: str
     layer: str  # the module call (qualified name) or phase that created it
     phase: str  # "before", "forward", "backward", "optimizer"
+    unit: object = None  # what ``unit()`` said when it was created (the step's per-call key), if given
 
 
 class StorageTracker(LightDispatchMode):
     """Running total and peak of live storage bytes, with the blocks alive at the peak.
 
-    ``where()`` names the layer running now; ``round_to`` is the target allocator's block granularity.
+    ``where()`` names the layer running now, ``unit()`` (optional) the finer key blocks also record; ``round_to`` is the target allocator's block granularity.
     Blocks that exist before the step are adopted with ``adopt``.
     """
 
-    def __init__(self, where: Callable[[], str], round_to: int = 1):
+    def __init__(self, where: Callable[[], str], round_to: int = 1, unit: Optional[Callable] = None):
         super().__init__()
         self.where = where
+        self.unit = unit
         self.round_to = round_to
         self.phase = "before"
         self.blocks: dict[int, Block] = {}  # live blocks by key
@@ -73,7 +75,8 @@ class StorageTracker(LightDispatchMode):
         self._next += 1
         if not layer:
             layer = self.where() if self.phase in ("forward", "backward") else f"({self.phase})"
-        block = Block(self.rounded(st.nbytes()), category, layer, self.phase)
+        running = self.unit is not None and self.phase in ("forward", "backward")
+        block = Block(self.rounded(st.nbytes()), category, layer, self.phase, self.unit() if running else None)
         self._known[st] = key
         self.blocks[key] = block
         weakref.finalize(st, self._free, key)
