@@ -88,11 +88,18 @@ def _roofline_cells(r: LayerRecord, num) -> list:
             f"{r.least_time_s * 1e6:.3g}" if r.least_time_s else "-"]
 
 
+def _train_cells(r: LayerRecord, num) -> list:
+    saved = r.saved_bytes
+    return [num(r.backward_macs) if r.backward_macs else "-", num(r.backward_flops) if r.backward_flops else "-",
+            "-" if not saved else (exact(saved) if num is exact else human_bytes(saved))]
+
+
 # The optional column groups as the text table shows them: headers and cells (``records.extra`` fields).
 GROUP_COLUMNS = {
     "rf": (["RF", "Stride", "Padding"], lambda r, num: _rf_cells(r)),
     "intensity": (["Read", "Written", "FLOPs/B"], _intensity_cells),
     "roofline": (["Bound", "Least (us)"], _roofline_cells),
+    "train": (["Bwd MACs", "Bwd FLOPs", "Saved"], _train_cells),
 }
 
 
@@ -151,6 +158,8 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
                      f"ridge {d.ridge:.3g} FLOPs/B): latency >= {t.least_time_s * 1e3:.4g} ms at batch "
                      f"{profile.input_shape[0]} (sum of the layers' least times)")
         lines.append(f"Peak and bandwidth: {'; '.join(d.sources)}")
+    if profile.training is not None:
+        lines += _training_lines(profile, num)
     if "rf" in profile.groups:
         from .views import last_feature_map
 
@@ -161,6 +170,32 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
     if profile.uncounted_ops:
         lines.append("Uncounted ops (no formula; their MACs/FLOPs are unknown, not zero): "
                      + ", ".join(f"{u.op} x{u.count}" for u in profile.uncounted_ops))
+    return lines
+
+
+def _training_lines(profile: Profile, num) -> list:
+    t, step = profile.totals, profile.training
+
+    def part(macs, flops, saved) -> str:
+        return f"backward MACs {num(macs)}, FLOPs {num(flops)}; saved for backward {human_bytes(saved)}"
+
+    lines = [f"Rows' backward: {part(t.backward_macs, t.backward_flops, t.saved_bytes)}",
+             f"Loss (not a row): {part(step.loss.backward_macs, step.loss.backward_flops, step.loss.saved_bytes)}"]
+    parts = "rows + loss"
+    if step.unmatched_layers:
+        u = step.unmatched
+        names = step.unmatched_layers
+        named = ", ".join(names[:3]) + (f", ... ({len(names)} in all)" if len(names) > 3 else "")
+        lines.append(f"Calls the inference pass does not make ({named}): forward MACs "
+                     f"{num(u.forward_macs)}, FLOPs {num(u.forward_flops)}; "
+                     f"{part(u.backward_macs, u.backward_flops, u.saved_bytes)}")
+        parts += " + those calls"
+    s, ratio = step.step, step.backward_forward_ratio
+    lines.append(f"Training step ({step.optimizer}; {num(step.trainable_params)} trainable, "
+                 f"{num(step.frozen_params)} frozen parameters): forward MACs {num(s.forward_macs)}, FLOPs "
+                 f"{num(s.forward_flops)} (training mode); backward MACs {num(s.backward_macs)}, FLOPs "
+                 f"{num(s.backward_flops)}, saved for backward {human_bytes(s.saved_bytes)} ({parts}); "
+                 f"backward/forward MACs {'-' if ratio is None else f'{ratio:.2f}'}")
     return lines
 
 
@@ -205,6 +240,8 @@ def to_json(profile: Profile, rows, *, view: str) -> str:
     }
     if profile.device is not None:
         doc["device"] = asdict(profile.device)
+    if profile.training is not None:
+        doc["training"] = asdict(profile.training)
     return json.dumps(doc, indent=2) + "\n"
 
 

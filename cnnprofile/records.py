@@ -41,6 +41,7 @@ class Conventions:
     receptive_field: str = ""
     intensity: str = ""
     roofline: str = ""
+    training: str = ""
 
     def stated(self) -> dict:
         """{name: text} of the conventions that apply (the empty ones left out)."""
@@ -106,6 +107,11 @@ class LayerRecord:
     # The roofline bound on a device (Profile.device).
     bound: Optional[str] = extra("roofline", "dominant")  # "compute", "memory" or "none"
     least_time_s: Optional[float] = extra("roofline", "sum")
+    # One training step (cnnprofile.memory.columns): the backward of the autograd nodes this row's forward
+    # created, and the bytes autograd saves for backward of the tensors this row produced.
+    backward_macs: Optional[int] = extra("train", "sum")
+    backward_flops: Optional[int] = extra("train", "sum")
+    saved_bytes: Optional[int] = extra("train", "sum")
 
 
 def arithmetic_intensity(flops: int, bytes_read: int, bytes_written: int) -> Optional[float]:
@@ -147,6 +153,36 @@ class Totals:
     bytes_written: Optional[int] = extra("intensity", "sum")
     arithmetic_intensity: Optional[float] = extra("intensity", "intensity")
     least_time_s: Optional[float] = extra("roofline", "sum")  # a lower bound on the latency of this batch
+    backward_macs: Optional[int] = extra("train", "sum")  # of the rows: the loss is ``TrainingStep.loss``
+    backward_flops: Optional[int] = extra("train", "sum")
+    saved_bytes: Optional[int] = extra("train", "sum")
+
+
+@dataclass(frozen=True)
+class StepCosts:
+    forward_macs: int = 0
+    forward_flops: int = 0
+    backward_macs: int = 0
+    backward_flops: int = 0
+    saved_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingStep:
+    """The training step a profile's "train" columns come from. ``step`` is the whole step's figures
+    (``cnnprofile.memory(..., train=True)``'s); it is the rows' sums (``Totals``) + ``loss`` + ``unmatched``."""
+
+    optimizer: str
+    trainable_params: int
+    frozen_params: int
+    step: StepCosts
+    loss: StepCosts  # the loss: not a row of the table
+    unmatched: StepCosts = field(default_factory=StepCosts)  # module calls the inference pass does not make
+    unmatched_layers: tuple = ()  # their names (GoogLeNet's auxiliary heads in training)
+
+    @property
+    def backward_forward_ratio(self) -> Optional[float]:
+        return self.step.backward_macs / self.step.forward_macs if self.step.forward_macs else None
 
 
 @dataclass(frozen=True)
@@ -165,8 +201,9 @@ class Profile:
     output_shapes: tuple = ()  # of (path, shape) for every output tensor ('out', 'aux', '0.boxes'; '' alone)
     engine_note: str = ""  # why this engine ran (e.g. detection's data-dependent shapes need a real run)
     conventions: Conventions = field(default_factory=Conventions)
-    groups: tuple = ()  # the optional column groups filled in ("rf", "intensity", "roofline")
+    groups: tuple = ()  # the optional column groups filled in ("rf", "intensity", "roofline", "train")
     device: Optional[DeviceRoof] = None  # with the "roofline" group
+    training: Optional[TrainingStep] = None  # with the "train" group
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -2,10 +2,11 @@
 import click
 
 from . import cli
+from .memory import _OrderedRules, _rules
 from .options import format_option, model_options
 
 
-@cli.command()
+@cli.command(cls=_OrderedRules)
 @click.argument("model")
 @model_options()
 @click.option("--all", "all_layers", is_flag=True, help="Show every leaf module and functional op run.")
@@ -21,8 +22,16 @@ from .options import format_option, model_options
 @click.option("--device-peak", default=None, metavar="DEVICE",
               help="Add the roofline bound and least time of every layer on DEVICE (e.g. h100-sxm, h200-sxm, "
                    "a100-80gb-sxm, cpu) and print the lower bound on latency; implies --intensity.")
-def table(model, input_size, batch, dtype, model_kwargs, engine, all_layers, depth, fmt, exact, weights_only, rf,
-          intensity, device_peak):
+@click.option("--train", is_flag=True,
+              help="Add each layer's backward MACs and FLOPs and the bytes it saves for backward in one training step.")
+@click.option("--optimizer", default="sgd", show_default=True,
+              help="With --train: none, sgd, sgd-momentum, adam or adamw.")
+@click.option("--trainable", multiple=True, metavar="GLOB",
+              help="With --train: parameters to train (repeatable; if first, everything else starts frozen).")
+@click.option("--freeze", multiple=True, metavar="GLOB", help="With --train: parameters to freeze (repeatable).")
+@click.pass_context
+def table(ctx, model, input_size, batch, dtype, model_kwargs, engine, all_layers, depth, fmt, exact, weights_only, rf,
+          intensity, device_peak, train, optimizer, trainable, freeze):
     """Per-layer output shape, memory, parameters and MACs of MODEL (the lecture's tables)."""
     from ..analyzer import profile
     from ..enrich import enrich
@@ -32,6 +41,12 @@ def table(model, input_size, batch, dtype, model_kwargs, engine, all_layers, dep
 
     if all_layers and depth is not None:
         raise InputError("--all and --depth are mutually exclusive")
+    if not train and (trainable or freeze):
+        raise InputError("--trainable and --freeze need --train")
+    if train:
+        from ..memory.optimizers import check_optimizer
+
+        check_optimizer(optimizer)
     device = None
     if device_peak:
         from ..bench.peaks import device_by_key
@@ -39,6 +54,11 @@ def table(model, input_size, batch, dtype, model_kwargs, engine, all_layers, dep
         device = device_by_key(device_peak)
     result = profile(model, input_size, batch=batch, dtype=dtype, kwargs=model_kwargs, engine=engine)
     result = enrich(result, model, kwargs=model_kwargs, rf=rf, intensity=intensity, device=device)
+    if train:
+        from ..memory.columns import with_training
+
+        result = with_training(result, model, kwargs=model_kwargs, optimizer=optimizer,
+                               rules=_rules(ctx, trainable, freeze))
     if rf and last_feature_map(result.layers) is None:
         raise InputError(f"{result.model} has no spatial layer: no unit has a receptive field on the input")
     if weights_only:

@@ -36,7 +36,8 @@ class Block:
 class StorageTracker(LightDispatchMode):
     """Running total and peak of live storage bytes, with the blocks alive at the peak.
 
-    ``where()`` names the layer running now, ``unit()`` (optional) the finer key blocks also record; ``round_to`` is the target allocator's block granularity.
+    ``where()`` names the layer running now, ``unit()`` (optional) the finer key blocks also record;
+    ``round_to`` is the target allocator's block granularity.
     Blocks that exist before the step are adopted with ``adopt``.
     """
 
