@@ -21,6 +21,8 @@ CASES = {
     "table_resnet50_depth2.txt": ["table", "resnet50", "--depth", "2"],
     # pool5 (features.30) must read 212 / 32 / 90 (Araujo et al., Distill 2019).
     "table_vgg16_rf.txt": ["table", "vgg16", "--rf"],
+    # Backward of one training step per row: conv1 computes no input gradient (backward MACs = forward MACs).
+    "table_resnet18_train_depth1.txt": ["table", "resnet18", "--train", "--depth", "1"],
 }
 
 
