@@ -74,7 +74,8 @@ def render_text(r: MemoryReport, full: Optional[MemoryReport] = None, top: int =
         out += ["", f"  {'layer':<40}{'fwd MACs':>10}{'bwd MACs':>10}{'fwd FLOPs':>11}{'bwd FLOPs':>11}"
                     f"{'saved':>11}"]
         for row in r.layers:
-            out.append(f"  {row.name:<40}{_count(row.forward_macs):>10}{_count(row.backward_macs):>10}"
+            name = row.name + (f" (call {row.call + 1})" if row.call else "")
+            out.append(f"  {name:<40}{_count(row.forward_macs):>10}{_count(row.backward_macs):>10}"
                        f"{_count(row.forward_flops):>11}{_count(row.backward_flops):>11}{_bytes(row.saved_bytes):>11}")
     if r.uncounted_ops:
         out += ["", "Uncounted ops (no formula; not included in MACs/FLOPs): "
