@@ -38,6 +38,20 @@ def _plain(*tensors) -> bool:
                for t in tensors)
 
 
+def _broadcast(a, b) -> Optional[tuple]:
+    """The broadcast of two shapes, or None where they do not broadcast. (``torch.broadcast_shapes`` would do,
+    but its first call imports sympy through torch's symbolic-shape machinery: 0.4 s.)"""
+    a, b = tuple(a), tuple(b)
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
 def _meta(shape, dtype) -> torch.Tensor:
     return torch.empty(tuple(shape), dtype=dtype, device="meta")
 
@@ -48,7 +62,7 @@ def _addmm(args, kwargs):
             or mat1.shape[1] != mat2.shape[0] or bias.dtype != mat1.dtype or mat2.dtype != mat1.dtype:
         return None
     shape = (mat1.shape[0], mat2.shape[1])
-    if torch.broadcast_shapes(tuple(bias.shape), shape) != shape:
+    if _broadcast(bias.shape, shape) != shape:
         return None
     return _meta(shape, mat1.dtype)
 
@@ -88,15 +102,16 @@ def _pool_out(size, k, s, p, d, ceil) -> int:
     return out
 
 
-def _pool2d_shape(x, kernel, stride, padding, dilation, ceil) -> Optional[tuple]:
-    """Output shape of a 2-D max or average pooling in the plain case, or None to leave it to torch."""
+def _pool_shape(x, kernel, stride, padding, dilation, ceil, spatial: int) -> Optional[tuple]:
+    """Output shape of a max or average pooling over ``spatial`` dimensions in the plain case, or None to leave
+    it to torch."""
     stride = stride if len(stride) else kernel
-    two = [list(v) * 2 if len(v) == 1 else list(v) for v in (kernel, stride, padding, dilation)]
-    if x.dim() != 4 or not _plain(x) or any(len(v) != 2 for v in two) \
-            or any(two[2][i] * 2 > two[0][i] for i in range(2)):
+    geometry = [list(v) * spatial if len(v) == 1 else list(v) for v in (kernel, stride, padding, dilation)]
+    if x.dim() != spatial + 2 or not _plain(x) or any(len(v) != spatial for v in geometry) \
+            or any(geometry[2][i] * 2 > geometry[0][i] for i in range(spatial)):
         return None
-    k, s, p, d = two
-    out = [_pool_out(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil) for i in range(2)]
+    k, s, p, d = geometry
+    out = [_pool_out(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil) for i in range(spatial)]
     return (x.shape[0], x.shape[1], *out) if min(out) > 0 else None
 
 
@@ -105,8 +120,8 @@ def _max_pool2d_with_indices(args, kwargs):
     if kwargs:
         return None
     x, kernel = args[0], args[1]
-    shape = _pool2d_shape(x, kernel, args[2] if len(args) > 2 else (), args[3] if len(args) > 3 else (0,),
-                          args[4] if len(args) > 4 else (1,), bool(args[5]) if len(args) > 5 else False)
+    shape = _pool_shape(x, kernel, args[2] if len(args) > 2 else (), args[3] if len(args) > 3 else (0,),
+                        args[4] if len(args) > 4 else (1,), bool(args[5]) if len(args) > 5 else False, 2)
     return None if shape is None else (_meta(shape, x.dtype), _meta(shape, torch.int64))
 
 
@@ -117,14 +132,17 @@ def _adaptive_avg_pool2d(args, kwargs):
     return _meta((x.shape[0], x.shape[1], *size), x.dtype)
 
 
-def _avg_pool2d(args, kwargs):
-    # (input, kernel_size, stride=[], padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)
-    if kwargs:
-        return None
-    x, kernel = args[0], args[1]
-    shape = _pool2d_shape(x, kernel, args[2] if len(args) > 2 else (), args[3] if len(args) > 3 else (0,), (1,),
-                          bool(args[4]) if len(args) > 4 else False)
-    return None if shape is None else _meta(shape, x.dtype)
+def _avg_pool(spatial: int):
+    def kernel(args, kwargs):
+        # (input, kernel_size, stride=[], padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None)
+        if kwargs:
+            return None
+        x = args[0]
+        shape = _pool_shape(x, args[1], args[2] if len(args) > 2 else (), args[3] if len(args) > 3 else (0,), (1,),
+                            bool(args[4]) if len(args) > 4 else False, spatial)
+        return None if shape is None else _meta(shape, x.dtype)
+
+    return kernel
 
 
 def _mean_dim(args, kwargs):
@@ -195,12 +213,8 @@ def _binary(args, kwargs):
         return None
     if isinstance(b, torch.Tensor):
         # broadcasting contiguous operands of one dtype gives a contiguous result of that dtype
-        if not _plain(a, b):
-            return None
-        try:
-            return _meta(torch.broadcast_shapes(a.shape, b.shape), a.dtype)
-        except RuntimeError:
-            return None
+        shape = _broadcast(a.shape, b.shape) if _plain(a, b) else None
+        return None if shape is None else _meta(shape, a.dtype)
     if not isinstance(b, (int, float)) or isinstance(b, bool):
         return None
     return _meta(a.shape, a.dtype)
@@ -221,7 +235,8 @@ SHAPE_KERNELS: dict[object, Callable[[tuple, dict], Optional[object]]] = {
     aten.convolution.default: _convolution,
     aten.max_pool2d_with_indices.default: _max_pool2d_with_indices,
     aten._adaptive_avg_pool2d.default: _adaptive_avg_pool2d,
-    aten.avg_pool2d.default: _avg_pool2d,
+    aten.avg_pool2d.default: _avg_pool(2),
+    aten.avg_pool3d.default: _avg_pool(3),
     aten.mean.dim: _mean_dim,
     aten.sum.dim_IntList: _mean_dim,
     aten.cat.default: _cat,

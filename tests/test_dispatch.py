@@ -100,6 +100,8 @@ CASES = [
                                                                [1, 1], True)),
     (torch.ops.aten.max_pool2d_with_indices.default, lambda: (torch.empty(1, 3, 13, 13), [3], [2], [0], [1], True)),
     (torch.ops.aten.avg_pool2d.default, lambda: (torch.empty(2, 3, 9, 7), [3, 2], [2, 2], [1, 0], True)),
+    (torch.ops.aten.avg_pool3d.default, lambda: (torch.empty(1, 1, 7, 5, 6), [3, 1, 1], [1, 1, 1], [1, 0, 0])),
+    (torch.ops.aten.avg_pool3d.default, lambda: (torch.empty(2, 3, 9, 9, 8), [2, 3, 3], [2, 2, 2], [0, 1, 1], True)),
     (torch.ops.aten.mean.dim, lambda: (torch.empty(2, 3, 4, 5), [-1, -2], True)),
     (torch.ops.aten.sum.dim_IntList, lambda: (torch.empty(2, 3, 4, 5), [1])),
     (torch.ops.aten.cat.default, lambda: ([torch.empty(2, 3, 4), torch.empty(2, 5, 4)], 1)),
