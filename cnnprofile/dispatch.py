@@ -145,6 +145,14 @@ def _avg_pool(spatial: int):
     return kernel
 
 
+def _softmax(args, kwargs):
+    # _softmax(input, dim, half_to_float): same shape and dtype unless a half input asks for a float result
+    x, dim, half_to_float = args
+    if kwargs or half_to_float or not _plain(x) or x.dim() == 0 or not -x.dim() <= dim < x.dim():
+        return None
+    return _meta(x.shape, x.dtype)
+
+
 def _mean_dim(args, kwargs):
     x, dims = args[0], args[1]
     keepdim = bool(args[2]) if len(args) > 2 else bool(kwargs.get("keepdim", False))
@@ -237,6 +245,8 @@ SHAPE_KERNELS: dict[object, Callable[[tuple, dict], Optional[object]]] = {
     aten._adaptive_avg_pool2d.default: _adaptive_avg_pool2d,
     aten.avg_pool2d.default: _avg_pool(2),
     aten.avg_pool3d.default: _avg_pool(3),
+    aten._softmax.default: _softmax,
+    aten._log_softmax.default: _softmax,
     aten.mean.dim: _mean_dim,
     aten.sum.dim_IntList: _mean_dim,
     aten.cat.default: _cat,

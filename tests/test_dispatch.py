@@ -102,6 +102,8 @@ CASES = [
     (torch.ops.aten.avg_pool2d.default, lambda: (torch.empty(2, 3, 9, 7), [3, 2], [2, 2], [1, 0], True)),
     (torch.ops.aten.avg_pool3d.default, lambda: (torch.empty(1, 1, 7, 5, 6), [3, 1, 1], [1, 1, 1], [1, 0, 0])),
     (torch.ops.aten.avg_pool3d.default, lambda: (torch.empty(2, 3, 9, 9, 8), [2, 3, 3], [2, 2, 2], [0, 1, 1], True)),
+    (torch.ops.aten._softmax.default, lambda: (torch.empty(2, 3, 4), -1, False)),
+    (torch.ops.aten._log_softmax.default, lambda: (torch.empty(2, 3), 0, False)),
     (torch.ops.aten.mean.dim, lambda: (torch.empty(2, 3, 4, 5), [-1, -2], True)),
     (torch.ops.aten.sum.dim_IntList, lambda: (torch.empty(2, 3, 4, 5), [1])),
     (torch.ops.aten.cat.default, lambda: ([torch.empty(2, 3, 4), torch.empty(2, 5, 4)], 1)),
