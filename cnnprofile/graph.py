@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from .dispatch import LightDispatchMode, call_op
 from .formulas import Cost, cost_of
 
 
@@ -105,14 +105,14 @@ def _alias(func) -> tuple:
     return info is not None, info is not None and info.is_write
 
 
-class _Recorder(TorchDispatchMode):
+class _Recorder(LightDispatchMode):
     def __init__(self, graph: Graph, stack: list):
         super().__init__()
         self.graph, self.stack = graph, stack
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+        out = call_op(func, args, kwargs)
         if self.stack:
             name = str(func.overloadpacket)
             ins = tuple({id(t): t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)}.values())
