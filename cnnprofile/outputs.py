@@ -35,6 +35,12 @@ def output_shapes(value) -> tuple:
     return tuple((path, tuple(int(d) for d in t.shape)) for path, t in output_leaves(value))
 
 
-def main_shape(value) -> tuple:
+def main_tensor(value):
+    """The main output (the first tensor, depth first), or None when ``value`` holds no tensor."""
     leaves = output_leaves(value)
-    return tuple(int(d) for d in leaves[0][1].shape) if leaves else ()
+    return leaves[0][1] if leaves else None
+
+
+def main_shape(value) -> tuple:
+    t = main_tensor(value)
+    return tuple(int(d) for d in t.shape) if t is not None else ()

@@ -18,6 +18,7 @@ from torch.utils._pytree import tree_leaves
 
 from .. import formulas_backward  # noqa: F401  (registers the backward ops' formulas)
 from ..formulas import cost_of
+from ..outputs import main_tensor
 from .amp import autocast_emulation
 from .optimizers import make_optimizer
 from .targets import Target
@@ -74,10 +75,10 @@ class StepRun:
 
 
 def _first_tensor(out) -> torch.Tensor:
-    for t in tree_leaves(out):
-        if isinstance(t, torch.Tensor):
-            return t
-    raise TypeError("the model returned no tensor")
+    t = main_tensor(out)  # the main output, as the layer table defines it
+    if t is None:
+        raise TypeError("the model returned no tensor")
+    return t
 
 
 def loss_of(out, target: Optional[torch.Tensor]) -> torch.Tensor:
