@@ -9,7 +9,7 @@ import sys
 
 from cnnprofile.bench.predict import memory_options
 from cnnprofile.bench.results import read_results
-from cnnprofile.memory import Predictor
+from cnnprofile.analyses.memory import Predictor
 
 
 def main(paths) -> None:

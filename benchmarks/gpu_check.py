@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     from cnnprofile.bench.results import prepare_output
     from cnnprofile.bench.runner import BenchConfig, run_cell, run_sweep
     from cnnprofile.sources import resolve_models as resolve_sources
-    from cnnprofile.bench.summary import render
+    from cnnprofile.present.bench_summary import render
 
     stamp = utc_now().replace("-", "").replace(":", "")
     path = prepare_output(os.path.join(args.out_dir, f"{stamp}-cuda-gpu-check.jsonl"))

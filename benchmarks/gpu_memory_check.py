@@ -7,7 +7,7 @@ For ResNet-50 and VGG-16 (torchvision, random weights) at batches 1, 32 and 128,
 step, float32 and autocast bf16 (float32 weights): each case runs in a fresh process (library workspaces persist
 per process and thread, so one case must not inherit another's), builds the model on the GPU, runs one warm-up
 step (optimizer state, cuBLAS/cuDNN workspaces), resets the peak statistics, runs the measured step and records
-``torch.cuda.max_memory_allocated()``. The prediction is ``cnnprofile.memory.memory(f"torchvision:{name}",
+``torch.cuda.max_memory_allocated()``. The prediction is ``cnnprofile.analyses.memory.memory(f"torchvision:{name}",
 batch=..., train=..., optimizer="adamw" if train else "none", amp="bf16" or None, device="cuda").peak_bytes``.
 Goal: within 10%. Results of a run: docs/data/gpu_memory_h200_measured.jsonl, docs/memory.md.
 """
@@ -61,7 +61,7 @@ def measure(name: str, batch: int, train: bool, amp: bool) -> dict:
 
 
 def compare(rows: list) -> None:
-    from cnnprofile.memory import memory
+    from cnnprofile.analyses.memory import memory
 
     print(f"{'model':<10}{'batch':>6} {'mode':<10}{'amp':<6}{'predicted':>14}{'measured':>14}{'diff':>8}")
     worst = None

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 def device_peak(key: str, device_name: str):
     """The peak-table entry named ``key`` (``h200-sxm``), or found by ``key`` in device names (``h200``), or
     the running device's (``auto``)."""
-    from cnnprofile.bench.peaks import device_by_key, find_device
+    from cnnprofile.devices import device_by_key, find_device
     from cnnprofile.errors import InputError
 
     try:
@@ -51,9 +51,9 @@ def measure(model_name: str, batch: int, dtype_name: str, device: str, peak_key:
 
     from cnnprofile.bench.layer_times import furthest_below, join, time_layers
     from cnnprofile.bench.timers import CudaEventTimer, WallClockTimer
-    from cnnprofile.graph import traced
+    from cnnprofile.record.run import traced
     from cnnprofile.inputs import parse_dtype
-    from cnnprofile.roofline import roofline, traffic_of
+    from cnnprofile.analyses.roofline import roofline, traffic_of
     from cnnprofile.sources import module_and_shape
 
     dtype = parse_dtype(dtype_name)
@@ -61,7 +61,8 @@ def measure(model_name: str, batch: int, dtype_name: str, device: str, peak_key:
     device_name = torch.cuda.get_device_name() if cuda else "cpu"
     peak = device_peak(peak_key, device_name)
     t0 = time.perf_counter()
-    graph, name, shape = traced(model_name, None, batch, None, dtype)
+    t = traced(model_name, None, batch, None, dtype)
+    graph, name, shape = t.recording, t.name, t.inputs.main.shape
     rows = graph.rows()
     traffic = traffic_of(graph, name, shape, dtype_name)
     roof = roofline(traffic, peak,

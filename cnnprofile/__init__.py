@@ -1,8 +1,8 @@
 """cnnprofile: the truth about CNN architectures (shapes, parameters, memory, MACs/FLOPs)."""
-from . import memory
+from .analyses import memory
 from .analyzer import profile
 from .errors import CnnprofileError
-from .formulas import Cost, register_formula
+from .analyses.formulas import Cost, register_formula
 from .models import get_model_spec, list_models
 from .records import CallRecord, Conventions, LayerRecord, Profile, Totals, UncountedOp
 

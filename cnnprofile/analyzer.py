@@ -1,5 +1,6 @@
-"""``profile()``: the one front door. It resolves a model spec, a ``ModelSource`` or a user's ``nn.Module``
-and hands the module to the chosen engine (``cnnprofile.engines``)."""
+"""``profile()``: the one front door. It resolves a model spec, a ``ModelSource`` or a user's ``nn.Module``,
+records one pass with the chosen engine (``cnnprofile.engines``) and reads every column asked for from that
+one recording (``analyze``)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Union
@@ -11,13 +12,63 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from .devices import DevicePeak
+    from .record.run import Traced
     from .records import Profile
     from .sources import ModelSource
 
 
+def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, batch: Optional[int] = None,
+            dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None,
+            engine: Optional[str] = None, formulas: Optional[dict] = None, rf: bool = False,
+            intensity: bool = False, device: Optional["DevicePeak"] = None) -> tuple["Profile", "Traced"]:
+    """(profile, recording) of ``model``: ``profile()``'s arguments, plus the optional columns read from the
+    same recording: ``rf`` (receptive fields), ``intensity`` (bytes moved) and ``device`` (the roofline on a
+    ``devices.DevicePeak``). The meta and real engines count the recording they made; fvcore counts with its
+    own pass, and the columns are then read from a meta recording of the same module and input."""
+    import torch
+
+    from .analyses.counts import op_costs
+    from .analyses.enrich import enrich
+    from .analyses.formulas import op_name
+    from .errors import InputError
+    from .record.run import record_module
+    from .sources import ModelSource, module_and_inputs, resolve_model
+
+    if isinstance(model, str):
+        model = resolve_model(model, kwargs)
+    note = ""
+    if engine is None:
+        engine = "real" if isinstance(model, ModelSource) and model.real_reason else "meta"
+        note = model.real_reason if engine == "real" else ""
+    counter = get_engine(engine)
+    dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
+    extra = {op_name(op): fn for op, fn in (formulas or {}).items()}
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        torch.manual_seed(0)  # real runs: the same random weights and inputs, so data-dependent shapes repeat
+        module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device=counter.build_device)
+        name = name or type(module).__name__
+        if engine in ("meta", "real"):
+            note = note or ("asked for: a real forward pass on the CPU" if engine == "real" else "")
+            traced = counter.trace(module, inputs, dtype=dtype, name=name, note=note)
+            costs = op_costs(traced.recording, extra)
+            prof = counter.profile_of(traced, costs=costs)
+        else:
+            if len(inputs.leaves()) != 1 or inputs.kwargs:
+                raise InputError(f"engine {engine!r} takes one positional input; {name} was given {inputs.text()}")
+            prof = counter.count(module, inputs.main.shape, dtype=dtype, name=name, formulas=formulas)
+            traced = costs = None
+            if rf or intensity or device is not None:
+                traced = record_module(module, inputs, dtype=dtype, name=name)
+    if rf or intensity or device is not None:
+        prof = enrich(prof, traced.recording, rf=rf, intensity=intensity, device=device, costs=costs)
+    return prof, traced
+
+
 def profile(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, batch: Optional[int] = None,
             dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None,
-            engine: Optional[str] = None, formulas: Optional[dict] = None) -> "Profile":
+            engine: Optional[str] = None, formulas: Optional[dict] = None, rf: bool = False,
+            intensity: bool = False, device: Optional["DevicePeak"] = None) -> "Profile":
     """Profile a model by name or spec (``"resnet50"``, ``"torchvision:resnet50"``, ``"file.py:build"``; see
     ``cnnprofile.sources``), a resolved ``ModelSource`` or any ``nn.Module`` (left exactly as it was; a
     ``torch.compile`` or ``DataParallel`` wrapper is profiled through the module it wraps).
@@ -30,31 +81,11 @@ def profile(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
     ``cnnprofile.engines.ENGINES``; by default "meta", or "real" for models with data-dependent shapes
     (detection). ``formulas`` maps op names (``"aten.gelu"``, ``"mylib.my_op"``) or ops
     (``torch.ops.mylib.my_op``) to ``fn(args, kwargs, out) -> Cost``, adding to or replacing the registry's
-    formulas for this call (see ``cnnprofile.register_formula`` to add them for good).
+    formulas for this call (see ``cnnprofile.register_formula`` to add them for good). ``rf``, ``intensity``
+    and ``device`` add the receptive-field, memory-traffic and roofline columns, from the same single pass.
     """
-    import torch
-
-    from .errors import InputError
-    from .sources import ModelSource, module_and_inputs, resolve_model
-
-    if isinstance(model, str):
-        model = resolve_model(model, kwargs)
-    note = ""
-    if engine is None:
-        engine = "real" if isinstance(model, ModelSource) and model.real_reason else "meta"
-        note = model.real_reason if engine == "real" else ""
-    counter = get_engine(engine)
-    dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
-    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
-        torch.manual_seed(0)  # real runs: the same random weights and inputs, so data-dependent shapes repeat
-        module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device=counter.build_device)
-        name = name or type(module).__name__
-        if engine in ("meta", "real"):
-            return counter.count(module, inputs, dtype=dtype, name=name, formulas=formulas,
-                                 note=note or ("asked for: a real forward pass on the CPU" if engine == "real" else ""))
-        if len(inputs.leaves()) != 1 or inputs.kwargs:
-            raise InputError(f"engine {engine!r} takes one positional input; {name} was given {inputs.text()}")
-        return counter.count(module, inputs.main.shape, dtype=dtype, name=name, formulas=formulas)
+    return analyze(model, input_size, batch=batch, dtype=dtype, kwargs=kwargs, engine=engine, formulas=formulas,
+                   rf=rf, intensity=intensity, device=device)[0]
 
 
-__all__ = ["profile"]
+__all__ = ["analyze", "profile"]

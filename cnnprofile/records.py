@@ -3,7 +3,7 @@
 Each record owns its schema: tables, CSV, JSON and data frames take their columns from the dataclass fields.
 
 Optional columns: a ``LayerRecord`` field declared with ``extra(group, merge)`` defaults to None and is a column
-only of profiles enriched with its group (``Profile.groups``; see ``cnnprofile.enrich``). ``merge`` names the rule
+only of profiles enriched with its group (``Profile.groups``; see ``analyses.enrich``). ``merge`` names the rule
 by which a view rolls several rows into one (``views.MERGE_RULES``): "sum", "last" (the last row's value: a
 merged row's receptive field is that of its last op's output, passing over rows that neither compute nor
 write, such as a flatten folded into a pooling row), "intensity" (recomputed from the summed FLOPs
@@ -92,7 +92,7 @@ class LayerRecord:
     out_features: int = 0  # output channels of a convolution, output features of a linear layer
     variant: Variant = ""
     # --- optional columns (see the module docstring) ---
-    # Receptive field of the row's output (cnnprofile.receptive): None with ``whole_input`` True where the unit
+    # Receptive field of the row's output (analyses.receptive): None with ``whole_input`` True where the unit
     # sees the entire input (fully connected, global pooling); None with ``rf_unknown_ops`` where an op has no rule.
     receptive_field: PerAxis = extra("rf", "last")
     effective_stride: PerAxis = extra("rf", "last")
@@ -100,14 +100,14 @@ class LayerRecord:
     whole_input: Optional[bool] = extra("rf", "last")
     rf_aligned: Optional[bool] = extra("rf", "last")  # False where merged branches have different grids
     rf_unknown_ops: Optional[tuple] = extra("rf", "last")
-    # Memory traffic (cnnprofile.roofline): an ideal cache, every operand read once per op.
+    # Memory traffic (cnnprofile.analyses.roofline): an ideal cache, every operand read once per op.
     bytes_read: Optional[int] = extra("intensity", "sum")
     bytes_written: Optional[int] = extra("intensity", "sum")
     arithmetic_intensity: Optional[float] = extra("intensity", "intensity")  # FLOPs per byte moved
     # The roofline bound on a device (Profile.device).
     bound: Optional[str] = extra("roofline", "dominant")  # "compute", "memory" or "none"
     least_time_s: Optional[float] = extra("roofline", "sum")
-    # One training step (cnnprofile.memory.columns): the backward of the autograd nodes this row's forward
+    # One training step (cnnprofile.analyses.memory.columns): the backward of the autograd nodes this row's forward
     # created, and the bytes autograd saves for backward of the tensors this row produced.
     backward_macs: Optional[int] = extra("train", "sum")
     backward_flops: Optional[int] = extra("train", "sum")

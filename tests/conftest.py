@@ -20,7 +20,7 @@ def lecture_report(tmp_path_factory):
     """
     from click.testing import CliRunner
 
-    from cnnprofile import report
+    from cnnprofile.lecture import report
     from cnnprofile.bench.results import BenchResult, Latency
     from cnnprofile.cli import cli
 

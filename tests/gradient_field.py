@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnprofile.graph import trace_graph, trace_meta
-from cnnprofile.receptive import propagate
+from cnnprofile.record.recorder import record
+from cnnprofile.record.calls import ModelRaised
+from cnnprofile.record.run import record_meta
+from cnnprofile.analyses.receptive.fields import propagate
 from cnnprofile.sources import module_and_shape
 
 
@@ -54,7 +56,7 @@ def positive(model: nn.Module) -> nn.Module:
 
 
 def _last_map(meta_model, shape, stop=None, name=None):
-    graph = trace_meta(meta_model, shape, stop_after_call=stop)
+    graph = record_meta(meta_model, shape, stop_after_call=stop)
     fields = propagate(graph)
     rows = graph.rows()
     for index in range(len(rows) - 1, -1, -1):
@@ -79,7 +81,7 @@ def measure(spec, axis: int, narrow: int = 32, kwargs=None, row: str | None = No
         shape = native[:2] + tuple(size if k == axis else other for k in range(n_spatial))
         try:
             index, found, field = _last_map(meta, shape, stop_call, row)
-        except RuntimeError:  # the narrow side is too small for this network's first layers
+        except ModelRaised:  # the narrow side is too small for this network's first layers
             if other >= size:
                 raise
             other = min(2 * other, size)
@@ -104,7 +106,8 @@ def measure(spec, axis: int, narrow: int = 32, kwargs=None, row: str | None = No
     model = positive(model)
     torch.manual_seed(0)
     x = (torch.rand(shape) + 0.5).requires_grad_(True)
-    graph = trace_graph(model, x, stop_after_call=stop_call)
+    # Real tensors, autograd on: the recorded output is the tensor to backpropagate from.
+    graph = record(model, lambda: model(x), inputs=(x,), stop_after_call=stop_call, stand_ins=False, grad=True)
     cpu_row = graph.rows()[index]
     assert cpu_row.name == found.name
     out = cpu_row.output

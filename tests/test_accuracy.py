@@ -4,7 +4,7 @@ from importlib import resources
 
 import pytest
 
-from cnnprofile.accuracy import COLUMNS, Accuracy, load_accuracy, published_accuracy, zoo_accuracy
+from cnnprofile.sources.accuracy import COLUMNS, Accuracy, load_accuracy, published_accuracy, zoo_accuracy
 from cnnprofile.models import list_models
 from cnnprofile.sources import resolve_model
 

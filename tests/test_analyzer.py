@@ -13,8 +13,8 @@ from torch.utils.flop_counter import FlopCounterMode
 import cnnprofile
 from cnnprofile.models import get_model_spec
 from cnnprofile.records import KINDS, LayerRecord
-from cnnprofile.formulas import FORMULAS
-from cnnprofile.views import depth_view, lecture_view
+from cnnprofile.analyses.formulas import FORMULAS
+from cnnprofile.analyses.views import depth_view, lecture_view
 
 
 class Residual(nn.Module):

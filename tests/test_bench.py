@@ -5,10 +5,10 @@ import pytest
 
 from bench_helpers import CountingBackend, ScriptedTimer, tiny_source
 from cnnprofile.bench import stats
-from cnnprofile.bench.peaks import peak_tflops, precision_for
+from cnnprofile.devices import peak_tflops, precision_for
 from cnnprofile.bench.results import read_results
 from cnnprofile.bench.runner import BenchConfig, run_sweep
-from cnnprofile.bench.summary import render
+from cnnprofile.present.bench_summary import render
 
 FAST = dict(min_time_s=0.01, max_warmup_s=0.2, warmup_window_s=0.002, warmup=0, min_iters=5)
 

@@ -11,7 +11,7 @@ from bench_helpers import CountingBackend, tiny_source
 from cnnprofile.bench.results import BenchResult, Latency, read_results
 from cnnprofile.bench.runner import BenchConfig, run_sweep
 from cnnprofile.bench.steps import make_optimizer, training_step
-from cnnprofile.bench.summary import render
+from cnnprofile.present.bench_summary import render
 from cnnprofile.cli import cli
 from cnnprofile.sources import resolve_model
 from cnnprofile.inputs import Inputs, TensorSpec

@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 from matplotlib.colors import to_hex
 
-from cnnprofile import charts
+from cnnprofile.present import charts
 from cnnprofile.bench.results import BenchResult, Latency
-from cnnprofile.charts import BenchCell, ModelPoint, Roof, RoofPoint, chart_data
-from cnnprofile.charts import bench_charts as bc
-from cnnprofile.charts import model_charts as mc
+from cnnprofile.present.charts import BenchCell, ModelPoint, Roof, RoofPoint, chart_data
+from cnnprofile.present.charts import bench_charts as bc
+from cnnprofile.present.charts import model_charts as mc
 from cnnprofile.errors import InputError
 
 POINTS = [
@@ -214,7 +214,7 @@ def test_the_colour_map_follows_the_model_list_then_benchmarked_models():
 
 
 def test_chart_data_imports_no_matplotlib():
-    code = "import sys, cnnprofile.charts.data, cnnprofile.charts; print('matplotlib' in sys.modules)"
+    code = "import sys, cnnprofile.present.charts.data, cnnprofile.present.charts; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -253,7 +253,7 @@ def test_empty_accuracy_still_draws():
 
 
 def test_short_names_drop_the_torchvision_prefix_only_when_unambiguous():
-    from cnnprofile.charts.labels import short_names
+    from cnnprofile.present.charts.labels import short_names
 
     assert short_names(["torchvision:vgg16", "resnet50", "torchvision:resnet50"]) == \
         ["vgg16", "resnet50", "torchvision:resnet50"]
@@ -317,8 +317,8 @@ def test_roof_points_of_a_profiled_relu_by_hand():
     from torch import nn
 
     import cnnprofile
-    from cnnprofile.bench.peaks import device_by_key
-    from cnnprofile.enrich import enrich
+    from cnnprofile.devices import device_by_key
+    from cnnprofile.analyses.enrich import enrich
 
     class Relu(nn.Module):
         def forward(self, x):

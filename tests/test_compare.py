@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import cnnprofile
 from cnnprofile.cli import cli
-from cnnprofile.compare import SORT_KEYS, compare, format_comparison
+from cnnprofile.present.compare import SORT_KEYS, compare, format_comparison
 
 TINY = str(Path(__file__).parent / "models" / "tiny.py")
 LECTURE = ["alexnet", "vgg16", "googlenet", "resnet50", "xception", "se_resnet50"]

@@ -6,7 +6,7 @@ from torch import nn
 
 import cnnprofile
 from cnnprofile import Cost, register_formula
-from cnnprofile.formulas import FORMULAS, RULES
+from cnnprofile.analyses.formulas import FORMULAS, RULES
 
 
 @torch.library.custom_op("cnnprofile_test::blend", mutates_args=())

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from cnnprofile.engines import get_engine
-from cnnprofile.formulas import FORMULAS, RULES, cost_of
+from cnnprofile.analyses.formulas import FORMULAS, RULES, cost_of
 
 
 def count(module, shape, **kwargs):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cnnprofile.bench.results import read_results
-from cnnprofile.bench.summary import render
+from cnnprofile.present.bench_summary import render
 from cnnprofile.cli import cli
 
 HERE = Path(__file__).parent

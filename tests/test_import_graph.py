@@ -83,7 +83,7 @@ def import_graph(root: Path, package: str) -> dict:
 
 def test_the_package_has_no_import_cycle():
     graph = import_graph(PACKAGE, "cnnprofile")
-    assert len(graph) > 30 and "cnnprofile.tracer" in graph["cnnprofile.engines.meta"]
+    assert len(graph) > 30 and "cnnprofile.record.run" in graph["cnnprofile.engines.meta"]
     assert cycles(graph) == []
 
 
@@ -99,3 +99,53 @@ def test_the_walker_finds_a_cycle_through_a_lazy_import(tmp_path):
     graph = import_graph(pkg, "pkg")
     assert graph["pkg.a"] == {"pkg.sub.b"} and graph["pkg.sub.b"] == {"pkg.c"} and graph["pkg.d"] == {"pkg.a"}
     assert cycles(graph) == [["pkg.a", "pkg.c", "pkg.sub.b"]]
+
+
+# The flow of the package, lowest layer first: a module imports only from its own layer or a lower one.
+LAYERS = (
+    ("cnnprofile.errors", "cnnprofile.files", "cnnprofile.records", "cnnprofile.inputs", "cnnprofile.outputs",
+     "cnnprofile.devices", "cnnprofile.dispatch"),  # the vocabulary every layer shares; how an op runs on meta
+    ("cnnprofile.models",),  # the zoo
+    ("cnnprofile.sources",),  # where models come from
+    ("cnnprofile.record",),  # one recorded pass
+    ("cnnprofile.analyses",),  # pure functions over the recording
+    ("cnnprofile.engines",),  # record (or translate) a module into a Profile
+    ("cnnprofile.analyzer",),  # the front door
+    ("cnnprofile.bench",),  # timing on a device
+    ("cnnprofile.present",),  # tables, charts, the report
+    ("cnnprofile.lecture",),  # the lecture's own material
+    ("cnnprofile.cli",),  # commands
+)
+
+
+def layer_of(module: str):
+    for rank, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    return None
+
+
+def upward_imports(graph: dict) -> list:
+    return sorted((m, t) for m, targets in graph.items() for t in targets
+                  if layer_of(m) is not None and layer_of(t) is not None and layer_of(t) > layer_of(m))
+
+
+def test_every_module_has_a_layer():
+    graph = import_graph(PACKAGE, "cnnprofile")
+    assert [m for m in graph if layer_of(m) is None] == ["cnnprofile", "cnnprofile.__main__"]
+
+
+def test_no_module_imports_from_a_layer_above_it():
+    assert upward_imports(import_graph(PACKAGE, "cnnprofile")) == []
+
+
+def test_an_upward_import_is_found(tmp_path):
+    pkg = tmp_path / "cnnprofile"
+    (pkg / "record").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "record" / "__init__.py").write_text("")
+    (pkg / "record" / "x.py").write_text("def f():\n    from ..present import y\n")
+    (pkg / "present").mkdir()
+    (pkg / "present" / "__init__.py").write_text("")
+    (pkg / "present" / "y.py").write_text("from ..record import x\n")
+    assert upward_imports(import_graph(pkg, "cnnprofile")) == [("cnnprofile.record.x", "cnnprofile.present.y")]

@@ -9,10 +9,10 @@ import torch
 from torch import nn
 
 from cnnprofile.bench.layer_times import LayerTimer, furthest_below, join, time_layers
-from cnnprofile.bench.peaks import device_by_key
+from cnnprofile.devices import device_by_key
 from cnnprofile.bench.timers import Timer
-from cnnprofile.graph import trace_meta
-from cnnprofile.roofline import roofline, traffic_of
+from cnnprofile.record.run import record_meta
+from cnnprofile.analyses.roofline import roofline, traffic_of
 
 CLOCK = [0.0]  # ms, advanced by the layers below
 
@@ -70,7 +70,7 @@ def test_every_leaf_call_is_timed_and_joined_to_its_graph_row():
     # Takes wraps its conv: the conv is the leaf, and the time the wrapper adds before it is not the conv's.
     assert got == {("a.conv", 0): (0.0,) * 4, ("relu", 0): (5.0,) * 4, ("b.conv", 0): (0.0,) * 4,
                    ("relu", 1): (5.0,) * 4}
-    graph = trace_meta(model, (1, 4, 8, 8))
+    graph = record_meta(model, (1, 4, 8, 8))
     t = traffic_of(graph, "block", (1, 4, 8, 8), "float32")
     roof = roofline(t, device_by_key("h100-sxm"))
     rows = join(times, graph.rows(), t.layers, roof.layers)

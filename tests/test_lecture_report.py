@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 import cnnprofile
-from cnnprofile.accuracy import zoo_accuracy
-from cnnprofile.charts import CHARTS
+from cnnprofile.sources.accuracy import zoo_accuracy
+from cnnprofile.present.charts import CHARTS
 from cnnprofile.cli import cli
-from cnnprofile.report import render_html
-from cnnprofile.verdicts import QUOTES, Verdict, check_verdicts, lecture_models
+from cnnprofile.present.report import render_html
+from cnnprofile.lecture.verdicts import QUOTES, Verdict, check_verdicts, lecture_models
 
 from test_report import EVIL, _colours_by_model, _one_line_error
 
@@ -112,12 +112,12 @@ def test_the_verdict_table_is_escaped(lecture_report):
     (["report", "--lecture", "--bench", "nope/*.jsonl"], "no benchmark result file matches"),
 ])
 def test_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, args, pattern):
-    from cnnprofile import report
+    from cnnprofile.present import report
 
-    def no_profiling(source):  # each error is found before any model is profiled
+    def no_profiling(source, *args):  # each error is found before any model is profiled
         raise AssertionError(f"profiled {source.name} before refusing the command")
 
-    monkeypatch.setattr(report, "_profile", no_profiling)
+    monkeypatch.setattr(report, "_analyze", no_profiling)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("")
     _one_line_error(CliRunner().invoke(cli, [a.format(file=tmp_path / "afile") for a in args]), pattern)

@@ -11,8 +11,8 @@ import re
 import pytest
 
 import cnnprofile
-from cnnprofile.formatting import layer_label
-from cnnprofile.views import lecture_view, without_biases
+from cnnprofile.present.formatting import layer_label
+from cnnprofile.analyses.views import lecture_view, without_biases
 
 _UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
 

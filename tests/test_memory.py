@@ -7,8 +7,8 @@ from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
 from cnnprofile import list_models
 from cnnprofile.errors import InputError
-from cnnprofile.memory import memory
-from cnnprofile.memory.fit import parse_size
+from cnnprofile.analyses.memory import memory
+from cnnprofile.analyses.memory.fit import parse_size
 from cnnprofile.sources import module_and_shape
 
 F32 = 4
@@ -159,7 +159,7 @@ def test_bad_input_is_one_clear_error(kwargs, message):
 
 def test_the_package_is_callable_like_profile():
     import cnnprofile
-    import cnnprofile.memory.fit  # noqa: F401  (a submodule import must not hide the entry point)
+    import cnnprofile.analyses.memory.fit  # noqa: F401  (a submodule import must not hide the entry point)
 
     assert cnnprofile.memory(_chain(), (1, 1, 4, 4), device="cpu").peak_bytes == 1040
 

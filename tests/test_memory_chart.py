@@ -6,10 +6,10 @@ from torch import nn
 
 import cnnprofile
 from cnnprofile.bench.results import BenchResult, Latency
-from cnnprofile.charts import CHARTS, bench_cells, chart_data, to_svg
-from cnnprofile.charts import bench_charts as bc
-from cnnprofile.charts.memory_lines import DEFAULT_BATCHES, memory_requests, predict_lines
-from cnnprofile.report import collect
+from cnnprofile.present.charts import CHARTS, bench_cells, chart_data, to_svg
+from cnnprofile.present.charts import bench_charts as bc
+from cnnprofile.present.charts.memory_lines import DEFAULT_BATCHES, memory_requests, predict_lines
+from cnnprofile.present.report import collect
 from cnnprofile.sources import ModelSource
 from cnnprofile.inputs import Inputs, TensorSpec
 

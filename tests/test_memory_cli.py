@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from cnnprofile.cli import cli
-from cnnprofile.memory import JSON_KEYS
+from cnnprofile.analyses.memory import JSON_KEYS
 
 
 def _run(*args):

@@ -10,7 +10,7 @@ import torch
 import torchvision
 from memory_oracle import measured_peak
 
-from cnnprofile.memory import memory
+from cnnprofile.analyses.memory import memory
 
 OPTIMIZERS = {"adamw": (torch.optim.AdamW, {}), "adam": (torch.optim.Adam, {}), "sgd": (torch.optim.SGD, {"lr": 0.01}),
               "sgd-momentum": (torch.optim.SGD, {"lr": 0.01, "momentum": 0.9})}

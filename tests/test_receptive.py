@@ -7,7 +7,7 @@ from torch import nn
 
 import cnnprofile
 from cnnprofile.models import list_models
-from cnnprofile.receptive import receptive_fields
+from cnnprofile.analyses.receptive.fields import receptive_fields
 
 # Araujo, Norris and Sim, "Computing receptive fields of convolutional neural networks", Distill 2019:
 # VGG-16 pool1..pool5 receptive fields and strides, pool5's effective padding; AlexNet's last pooling.
@@ -39,8 +39,8 @@ def test_rows_line_up_with_the_layer_table():
 
 
 def test_readme_table_is_what_the_code_gives():
-    from cnnprofile.zoo_table import markdown_last_maps
-    from cnnprofile.receptive import zoo_last_feature_maps
+    from cnnprofile.lecture.zoo_table import markdown_last_maps
+    from cnnprofile.analyses.receptive.fields import zoo_last_feature_maps
 
     with open("README.md") as f:
         assert markdown_last_maps(zoo_last_feature_maps()) in f.read()

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from cnnprofile.bench.results import BenchResult, Latency
 from cnnprofile.cli import cli
-from cnnprofile.report import collect, default_models, render_html
+from cnnprofile.present.report import collect, default_models, render_html
 
 EVIL = "<script>alert(1)</script>"
 USER_MODEL = f'''
@@ -67,7 +67,7 @@ def test_summary_has_analyzer_figures_and_published_accuracy(html):
 
 
 def test_every_chart_is_inlined(html):
-    from cnnprofile.charts import CHARTS
+    from cnnprofile.present.charts import CHARTS
 
     for name in CHARTS:  # the results carry power, so the power charts are drawn too
         start = html.index(f'id="chart-{name}"')
@@ -199,7 +199,7 @@ def test_a_write_interrupted_midway_leaves_the_previous_report_byte_identical(wo
         res = CliRunner().invoke(cli, ["report", "alexnet", "-o", str(out)])
         _one_line_error(res, "cannot write .*No space left on device")
     else:
-        from cnnprofile.report import write_report
+        from cnnprofile.present.report import write_report
 
         with pytest.raises(KeyboardInterrupt):
             write_report("<!DOCTYPE html>" + "new report " * 1000, str(out))
@@ -214,7 +214,7 @@ def test_a_write_interrupted_midway_leaves_the_previous_report_byte_identical(wo
 def test_a_failed_rename_leaves_the_previous_report_intact(workdir, monkeypatch):
     import cnnprofile.files
     from cnnprofile.errors import InputError
-    from cnnprofile.report import write_report
+    from cnnprofile.present.report import write_report
 
     out = workdir / "renamed.html"
     out.write_bytes(b"previous")
@@ -239,7 +239,7 @@ def _colours_by_model(html: str) -> dict:
 
 def test_one_colour_per_model_across_every_chart_of_the_report(html):
     found = _colours_by_model(html)
-    from cnnprofile.charts import CHARTS
+    from cnnprofile.present.charts import CHARTS
 
     assert set(found) == set(CHARTS)  # every chart tags its models' marks
     colours: dict = {}

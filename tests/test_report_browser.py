@@ -11,8 +11,8 @@ import subprocess
 import pytest
 
 from cnnprofile.bench.results import BenchResult, Latency
-from cnnprofile.charts import CHARTS
-from cnnprofile.report import collect, render_html, write_report
+from cnnprofile.present.charts import CHARTS
+from cnnprofile.present.report import collect, render_html, write_report
 
 CHROMIUM = shutil.which("chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -5,9 +5,9 @@ import pytest
 import torch.nn.functional as F
 from torch import nn
 
-from cnnprofile.bench.peaks import PEAKS, device_by_key, find_device
+from cnnprofile.devices import PEAKS, device_by_key, find_device
 from cnnprofile.errors import InputError
-from cnnprofile.roofline import roofline, traffic
+from cnnprofile.analyses.roofline import roofline, traffic
 
 H100 = device_by_key("h100-sxm")  # 67 TFLOP/s fp32, 494.5 TF32, 989.5 fp16; 3.35 TB/s
 
@@ -83,7 +83,7 @@ def test_the_bound_never_exceeds_a_measured_time():
     convolutions (not for matmuls), so their bound counts TF32 peaks; the CUDA-graph cell keeps the memory roof
     (a graph replays the same unfused kernels)."""
     from cnnprofile.bench.results import read_results
-    from cnnprofile.roofline import result_bound
+    from cnnprofile.analyses.roofline import result_bound
 
     files = sorted(glob.glob("reports/bench/*.jsonl"))
     compared: dict = {}
@@ -102,7 +102,7 @@ def test_the_bound_never_exceeds_a_measured_time():
 
 def test_cuda_graph_and_tf32_runs_keep_their_roofs():
     from cnnprofile.bench.results import read_results
-    from cnnprofile.roofline import result_bound
+    from cnnprofile.analyses.roofline import result_bound
 
     results = read_results(["reports/bench/20261128T061227Z-cuda-gpu-check.jsonl"])
     graph = next(r for r in results if r.cuda_graphs)

@@ -11,10 +11,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnnprofile import profile
 from cnnprofile.cli import cli
-from cnnprofile.memory import memory
-from cnnprofile.memory.columns import with_training
+from cnnprofile.analyses.memory import memory
+from cnnprofile.analyses.memory.columns import with_training
 from cnnprofile.sources import module_and_shape
-from cnnprofile.views import select_view
+from cnnprofile.analyses.views import select_view
 
 F32 = 4
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cnnprofile.tabular import Table, pct, render_grid, render_table, right_aligned
+from cnnprofile.present.tabular import Table, pct, render_grid, render_table, right_aligned
 
 TABLE = Table(headers=("Model", "Batch", "ms"), rows=(("alexnet", 1, "0.92"), ("resnet50", 64, "48.2")),
               align=("left", "right", "right"), title="Two models", notes=("ms = median", "batch = images"),

@@ -5,8 +5,8 @@ import json
 import pytest
 
 import cnnprofile
-from cnnprofile.accuracy import zoo_accuracy
-from cnnprofile.verdicts import QUOTES, Figures, as_records, check_verdicts, lecture_models, verdicts_over
+from cnnprofile.sources.accuracy import zoo_accuracy
+from cnnprofile.lecture.verdicts import QUOTES, Figures, as_records, check_verdicts, lecture_models, verdicts_over
 
 
 @pytest.fixture(scope="module")

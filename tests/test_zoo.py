@@ -5,7 +5,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import cnnprofile
 from cnnprofile.models import list_models
-from cnnprofile.views import depth_view, lecture_view
+from cnnprofile.analyses.views import depth_view, lecture_view
 
 SPECS = list_models()
 NAMES = [s.name for s in SPECS]

@@ -10,7 +10,7 @@ from typing import Optional
 
 from ..errors import InputError
 from .env import capture_env, cpu_model
-from .peaks import peak_tflops
+from ..devices import peak_tflops
 from .power import PowerMeter, SampledPowerMeter, nvml_reader
 from .timers import CudaEventTimer, Timer, WallClockTimer
 

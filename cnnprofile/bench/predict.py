@@ -39,7 +39,7 @@ def analyse(source: ModelSource, batch: int, cfg, device: str) -> Analysis:
     """
     from ..analyzer import profile
     from ..errors import CnnprofileError, first_line
-    from ..memory import Predictor
+    from ..analyses.memory import Predictor
 
     p = profile(source, list(getattr(cfg, "inputs", ())) or None, batch=batch, dtype=cfg.dtype)
     t = p.totals

@@ -29,7 +29,7 @@ from typing import Callable, Optional, Sequence
 from ..errors import first_line
 from ..sources import ModelSource
 from .env import utc_now
-from .peaks import precision_for
+from ..devices import precision_for
 from .power import energy_per_image
 from .predict import PREDICTED_PEAK, analyse
 from .results import BenchResult, append_result

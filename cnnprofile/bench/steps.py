@@ -15,8 +15,8 @@ from typing import Callable, Optional
 def make_optimizer(name: Optional[str], model, device: str):
     """A torch optimizer over the model's parameters that require grad, on the path the memory predictor models
     for ``device`` (multi-tensor on CUDA, single-tensor on a CPU); None for ``none``."""
-    from ..memory.optimizers import make_optimizer as build
-    from ..memory.targets import get_target
+    from ..analyses.memory.optimizers import make_optimizer as build
+    from ..analyses.memory.targets import get_target
 
     return build(name or "none", [p for p in model.parameters() if p.requires_grad], get_target(device))
 
@@ -28,7 +28,7 @@ def training_step(model, forward: Callable, x, optimizer, autocast: Callable[[],
     """
     import torch
 
-    from ..memory.step import loss_of
+    from ..analyses.memory.step import loss_of
 
     labels = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
 

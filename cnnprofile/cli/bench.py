@@ -66,10 +66,10 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
     from ..bench.backends import select_backend
     from ..bench.results import prepare_output
     from ..bench.runner import BenchConfig, run_sweep
-    from ..bench.summary import render
+    from ..present.bench_summary import render
     from ..errors import InputError
     from ..inputs import dtype_name, parse_dtype
-    from ..memory.optimizers import check_optimizer
+    from ..analyses.memory.optimizers import check_optimizer
 
     dtype = dtype_name(parse_dtype(dtype))
     if autocast and dtype == "float32":

@@ -2,7 +2,7 @@
 import click
 
 from . import cli
-from ..compare import SORT_KEYS
+from ..present.compare import SORT_KEYS
 from .options import format_option, model_options
 
 
@@ -20,8 +20,8 @@ def compare(models, input_size, batch, dtype, model_kwargs, engine, sort, fmt):
     as 'torchvision:resnet*' select many. Example: cnnprofile compare alexnet vgg16 googlenet resnet50
     xception se_resnet50
     """
-    from ..compare import compare as run_compare
-    from ..compare import format_comparison
+    from ..present.compare import compare as run_compare
+    from ..present.compare import format_comparison
 
     result = run_compare(models, input_size, batch=batch, dtype=dtype, engine=engine, kwargs=model_kwargs,
                          sort=sort)

@@ -42,10 +42,10 @@ def memory(ctx, model, input_size, batch, dtype, model_kwargs, train, optimizer,
            fit, fmt, show_layers):
     """Peak memory of MODEL: what is alive at the worst moment of an inference pass or a training step."""
     from ..errors import InputError
-    from ..memory import memory as predict
-    from ..memory.fit import parse_size
-    from ..memory.optimizers import check_optimizer
-    from ..memory.render import render_json, render_text
+    from ..analyses.memory import memory as predict
+    from ..analyses.memory.fit import parse_size
+    from ..analyses.memory.optimizers import check_optimizer
+    from ..present.memory_table import render_json, render_text
 
     if not train and (trainable or freeze):
         raise InputError("--trainable and --freeze need --train")

@@ -10,6 +10,6 @@ from .options import format_option
 def list_models_cmd(fmt):
     """List the zoo's models with family, paper and native input size."""
     from ..models import list_models
-    from ..zoo_table import render_zoo
+    from ..lecture.zoo_table import render_zoo
 
     click.echo(render_zoo(list_models(), fmt), nl=False)

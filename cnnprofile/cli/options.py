@@ -1,7 +1,7 @@
 """Options shared by several commands, so each means the same everywhere."""
 import click
 
-from ..formatting import FORMATS
+from ..present.formatting import FORMATS
 
 
 def _parse_inputs(ctx, param, value):

@@ -40,7 +40,8 @@ def report(models, bench, output, title, ops, lecture, device, input_size, batch
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
     """
     from ..files import check_writable
-    from ..report import DEFAULT_OUTPUT, LECTURE_OUTPUT, collect, collect_lecture, render_html, write_report
+    from ..lecture.report import collect_lecture
+    from ..present.report import DEFAULT_OUTPUT, LECTURE_OUTPUT, collect, render_html, write_report
 
     models, bench = _split(models, bench)
     if lecture and models:
@@ -79,10 +80,10 @@ def chart(kind, models, bench, output, ops, device, input_size, batch, dtype, mo
     """
     import os
 
-    from ..charts import chart_kind, save
+    from ..present.charts import chart_kind, save
     from ..errors import InputError
     from ..files import check_writable
-    from ..report import collect
+    from ..present.report import collect
 
     chosen = chart_kind(kind)
     if os.path.splitext(output)[1].lower() not in (".svg", ".png"):

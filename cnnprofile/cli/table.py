@@ -34,28 +34,27 @@ def table(ctx, model, input_size, batch, dtype, model_kwargs, engine, all_layers
           intensity, device_peak, train, optimizer, trainable, freeze):
     """Per-layer output shape, memory, parameters and MACs of MODEL (the lecture's tables)."""
     from ..analyzer import profile
-    from ..enrich import enrich
     from ..errors import InputError
-    from ..formatting import render
-    from ..views import last_feature_map, select_view, without_biases
+    from ..present.formatting import render
+    from ..analyses.views import last_feature_map, select_view, without_biases
 
     if all_layers and depth is not None:
         raise InputError("--all and --depth are mutually exclusive")
     if not train and (trainable or freeze):
         raise InputError("--trainable and --freeze need --train")
     if train:
-        from ..memory.optimizers import check_optimizer
+        from ..analyses.memory.optimizers import check_optimizer
 
         check_optimizer(optimizer)
     device = None
     if device_peak:
-        from ..bench.peaks import device_by_key
+        from ..devices import device_by_key
 
         device = device_by_key(device_peak)
-    result = profile(model, input_size, batch=batch, dtype=dtype, kwargs=model_kwargs, engine=engine)
-    result = enrich(result, model, kwargs=model_kwargs, rf=rf, intensity=intensity, device=device)
+    result = profile(model, input_size, batch=batch, dtype=dtype, kwargs=model_kwargs, engine=engine, rf=rf,
+                     intensity=intensity, device=device)
     if train:
-        from ..memory.columns import with_training
+        from ..analyses.memory.columns import with_training
 
         result = with_training(result, model, kwargs=model_kwargs, optimizer=optimizer,
                                rules=_rules(ctx, trainable, freeze))

@@ -1,0 +1,126 @@
+"""A guarded recording of one forward pass: stand-ins for the weights, the inputs made, the module left as found,
+and the one-line error when the model cannot run.
+
+On the meta device the stand-ins are empty meta tensors (nothing is allocated, so batch 256 costs what batch 1
+costs); on a real device they are detached aliases of the model's own tensors, so the model itself is never
+moved, cast or changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..errors import TraceError, first_line
+from ..inputs import Inputs, check_signature, integer_high, resolve_inputs
+from ..outputs import output_leaves
+from .calls import ModelRaised
+from .guard import left_as_found
+from .recorder import Recording, record
+
+@dataclass(frozen=True)
+class Traced:
+    """One recorded pass and what it was recorded for: every analysis of this model at this input reads it."""
+
+    recording: Recording
+    inputs: Inputs
+    dtype: torch.dtype
+    name: str
+    engine: str  # the engine that recorded it
+    note: str = ""  # why that engine, where it was not asked for
+
+
+
+def record_module(module: nn.Module, input_shape, *, dtype: torch.dtype, name: str, device: str = "meta",
+                  engine: str = "meta", note: str = "") -> Traced:
+    """Record one forward pass of ``module`` on ``input_shape`` (a shape or ``Inputs``) on ``device``; the module
+    is left exactly as it was, returned or raised. A model that cannot run raises ``TraceError``."""
+    inputs = input_shape if isinstance(input_shape, Inputs) else resolve_inputs(None, input_shape)
+    check_signature(module, inputs, type(module).__name__)
+    real = device != "meta"
+    args, kwargs = inputs.make(device, dtype, real=real, int_high=integer_high(module) if real else 2)
+    state, params = _state(module, dtype, device)
+    leaves = [t for _, t in output_leaves((args, kwargs))]
+    try:
+        with left_as_found(module):
+            rec = record(module, lambda: torch.func.functional_call(module, state, args, kwargs),
+                         inputs=leaves, params=params)
+    except ModelRaised as raised:
+        raise cannot_run(name, inputs, raised, suggest_real=not real) from raised.error
+    return Traced(rec, inputs, dtype, name, engine, note)
+
+
+def _state(model: nn.Module, dtype: torch.dtype, device: str) -> tuple:
+    """Stand-ins for parameters and buffers, and [(stand-in, (name, numel, bytes))] of the parameter ones.
+
+    On the meta device they are empty meta tensors; for a real run they are detached aliases of the model's own
+    tensors (converted copies where the dtype differs), so the model itself is never moved, cast or changed.
+    """
+    state, params = {}, []
+    for kind, named in (("param", model.named_parameters()), ("buffer", model.named_buffers())):
+        for name, t in named:
+            to = dtype if t.is_floating_point() else t.dtype
+            if device == "meta":
+                new = torch.empty(t.shape, dtype=to, device="meta")
+            elif t.device.type == "meta":  # a module built without values: random ones, as a named model gets
+                new = _random_like(name, t, to, kind)
+            else:
+                new = t.detach().to(to)
+            state[name] = new
+            if kind == "param":
+                params.append((new, (name, new.numel(), new.numel() * new.element_size())))
+    return state, params
+
+
+def _random_like(name: str, t: torch.Tensor, dtype: torch.dtype, kind: str) -> torch.Tensor:
+    if kind == "param" or not t.is_floating_point():
+        return (torch.randn(t.shape) * 0.02).to(dtype) if t.is_floating_point() else torch.zeros(t.shape, dtype=dtype)
+    return (torch.ones if name.endswith("var") else torch.zeros)(t.shape, dtype=dtype)  # normalisation statistics
+
+
+# --- errors ------------------------------------------------------------------------------------------------
+
+_DATA_DEPENDENT = ("; its shapes depend on the data, which the meta device cannot know: profile it with "
+                   "engine 'real' (--engine real)")
+
+
+def cannot_run(name: str, input_shape, raised: ModelRaised, engine: str = "", suggest_real: bool = False) -> TraceError:
+    """The one-line error for a model that cannot run on its input, naming the input and the layer that failed.
+
+    ``input_shape`` is a shape or ``Inputs``. On the meta device an op whose output shape depends on values
+    (``nonzero``: detection's box selection) fails; the error then points at the real engine.
+    """
+    call = raised.call
+    where = (f"layer '{call.name or '(model)'}' ({type(call.module).__name__}) failed" if call is not None
+             else "the forward pass failed")
+    with_engine = f" with {engine}" if engine else ""
+    shown = input_shape.text() if hasattr(input_shape, "text") else "x".join(map(str, input_shape))
+    reason = first_line(raised.error)
+    data_dependent = suggest_real and any(key in reason for key in ("meta", "data-dependent", "nonzero"))
+    return TraceError(f"{name} cannot run on input {shown}{with_engine}: {where}: {reason}"
+                      + (_DATA_DEPENDENT if data_dependent else ""))
+
+
+def traced(model, input_size=None, batch: int | None = None, kwargs: dict | None = None,
+           dtype: torch.dtype = torch.float32) -> Traced:
+    """One recorded pass on the meta device of a spec, a ``ModelSource`` or an ``nn.Module`` (whose shapes are
+    taken as written, of any rank), for an analysis asked of a model on its own."""
+    from ..sources import module_and_inputs
+
+    module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device="meta")
+    return record_module(module, inputs, dtype=dtype, name=name or type(module).__name__)
+
+
+def record_meta(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.float32,
+                stop_after_call: int | None = None) -> Recording:
+    """One pass of ``model`` on a meta input of ``input_shape``, on meta stand-ins for its weights, guarded;
+    ``stop_after_call`` ends it when that module call returns (see ``recorder.record``)."""
+    state, params = _state(model, dtype, "meta")
+    x = torch.empty(input_shape, dtype=dtype, device="meta")
+    with left_as_found(model):
+        return record(model, lambda: torch.func.functional_call(model, state, (x,)), inputs=(x,), params=params,
+                      stop_after_call=stop_after_call)
+
+
+__all__ = ["Traced", "cannot_run", "record_meta", "record_module", "traced"]
