@@ -318,14 +318,13 @@ def test_roof_points_of_a_profiled_relu_by_hand():
 
     import cnnprofile
     from cnnprofile.devices import device_by_key
-    from cnnprofile.analyses.enrich import enrich
 
     class Relu(nn.Module):
         def forward(self, x):
             return F.relu(x)
 
     model = Relu()
-    p = enrich(cnnprofile.profile(model, (1, 8, 4, 4)), model, device=device_by_key("h100-sxm"))
+    p = cnnprofile.profile(model, (1, 8, 4, 4), device=device_by_key("h100-sxm"))
     (point,) = charts.roof_points(p)
     # 128 FLOPs over 512 bytes read and 512 written: 1/8 FLOP per byte, at 3.35 TB/s 0.419 TFLOP/s at most.
     assert (point.intensity, point.bound) == (0.125, "memory")

@@ -22,6 +22,7 @@ from ...outputs import main_tensor
 from .amp import autocast_emulation
 from .optimizers import make_optimizer
 from .targets import Target
+from ...record.guard import left_as_found
 from ...record.storage import StorageTracker
 
 _LAYER = "cnnprofile_layer"  # key in an autograd node's metadata: the unit whose forward created it
@@ -254,10 +255,9 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
             saved[key] = tracker.blocks[key]
         return t
 
-    modes = {m: m.training for m in model.modules()}
-    model.train(train)
     amp_ctx = autocast_emulation(target.name, amp) if amp is not None else contextlib.nullcontext()
-    try:
+    with left_as_found(model, eval_mode=False):  # returned or raised, the model as it was found
+        model.train(train)
         with tracker, layers:
             tracker.phase = "forward"
             grad = torch.enable_grad() if train else torch.no_grad()
@@ -291,9 +291,6 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
                 opt.zero_grad(set_to_none=True)
             for p in params.values():
                 p.grad = None
-    finally:
-        for m, mode in modes.items():
-            m.train(mode)
 
     def total(category):
         return sum(tracker.rounded(t.untyped_storage().nbytes()) for t in category)
