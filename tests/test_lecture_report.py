@@ -100,7 +100,9 @@ def test_one_colour_per_model_across_every_chart(page):
 def test_the_verdict_table_is_escaped(lecture_report):
     data = lecture_report[2]
     evil = Verdict(family="VGG", quote="", claim=EVIL, numbers=((EVIL, "params", 1),), holds=False)
-    text = render_html(replace(data, verdicts=(evil,)))
+    from cnnprofile.lecture.report import verdict_grid
+
+    text = render_html(replace(data, verdicts=(evil,), verdict_grid=verdict_grid((evil,))))
     assert EVIL not in text and text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
     assert "«Mucha memoria, baja eficiencia, media precisión»" in text
 

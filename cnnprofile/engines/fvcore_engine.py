@@ -116,7 +116,7 @@ def _params(module: nn.Module, claimed: set) -> tuple:
 def _analyse(model: nn.Module, x: torch.Tensor):
     """The module calls in the order they finish, and fvcore's counts by module and operator."""
     order: list[Call] = []
-    log = CallLog(model, on_end=order.append)
+    log = CallLog(model, on_end=lambda call, output: order.append(call))
     with _quiet():  # not under no_grad: that switches nn.MultiheadAttention to a fused op fvcore cannot see
         from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
 
