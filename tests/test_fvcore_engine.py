@@ -13,6 +13,8 @@ import cnnprofile
 from cnnprofile.engines import fvcore_engine
 from cnnprofile.errors import TraceError
 
+pytestmark = pytest.mark.slow  # an oracle over many models: `-m "not slow"` skips it while developing
+
 TINY = str(Path(__file__).parent / "models" / "tiny.py")
 
 

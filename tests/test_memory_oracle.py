@@ -12,6 +12,8 @@ from memory_oracle import measured_peak
 
 from cnnprofile.analyses.memory import memory
 
+pytestmark = pytest.mark.slow  # an oracle over many models: `-m "not slow"` skips it while developing
+
 OPTIMIZERS = {"adamw": (torch.optim.AdamW, {}), "adam": (torch.optim.Adam, {}), "sgd": (torch.optim.SGD, {"lr": 0.01}),
               "sgd-momentum": (torch.optim.SGD, {"lr": 0.01, "momentum": 0.9})}
 

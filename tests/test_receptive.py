@@ -46,6 +46,7 @@ def test_readme_table_is_what_the_code_gives():
         assert markdown_last_maps(zoo_last_feature_maps()) in f.read()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [s.name for s in list_models()])
 def test_gradient_oracle_on_every_zoo_model(name):
     m = measure(name, axis=0)

@@ -8,6 +8,8 @@ import pytest
 
 import cnnprofile
 
+pytestmark = pytest.mark.slow  # an oracle over many models: `-m "not slow"` skips it while developing
+
 PUBLISHED_M = {
     "resnet18": 11.69, "resnet10t": 5.44, "mobilenetv2_050": 1.97, "mobilenetv3_small_100": 2.54,
     "efficientnet_b0": 5.29, "tf_efficientnet_lite0": 4.65, "mnasnet_small": 2.03, "lcnet_050": 1.88,

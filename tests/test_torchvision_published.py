@@ -16,6 +16,8 @@ import torch
 import cnnprofile
 from cnnprofile.sources import resolve_model, torchvision_names
 
+pytestmark = pytest.mark.slow  # an oracle over many models: `-m "not slow"` skips it while developing
+
 NAMES = torchvision_names()
 SOURCES = {n: resolve_model(f"torchvision:{n}") for n in NAMES}
 META = [n for n in NAMES if SOURCES[n].task != "detection"]
