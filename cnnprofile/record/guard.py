@@ -22,45 +22,45 @@ _HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwar
                "_load_state_dict_post_hooks")
 
 
-def _contents(value):
-    """What a mutable container held (restored into the same container object), or None for anything else."""
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, set):
-        return set(value)
-    return None
+_CONTAINERS = (list, dict, set)
+_EMPTY = ()  # an empty container: restored by emptying it, nothing to copy
 
 
 class ModuleState:
     """A snapshot of one module tree's state; ``restore()`` puts it back."""
 
     def __init__(self, model: nn.Module):
-        self.modules = list(model.modules())
-        self.attrs = []  # (module, __dict__ copy, {key: contents of mutable containers})
-        for m in self.modules:
-            d = dict(m.__dict__)
-            self.attrs.append((m, d, {k: c for k, v in d.items() if (c := _contents(v)) is not None}))
+        self.attrs = []  # (module, __dict__ copy, {key: items of each mutable container})
+        for m in model.modules():
+            d = m.__dict__.copy()
+            held = {}
+            for k, v in d.items():
+                if isinstance(v, _CONTAINERS):  # OrderedDict hook tables are dicts too
+                    held[k] = v.copy() if v else _EMPTY
+            self.attrs.append((m, d, held))
         self.params = [(p, p.data, p.grad, p.requires_grad) for p in model.parameters(recurse=True)]
-        self.buffers = [(m, name, b, b.requires_grad) for m in self.modules
+        self.buffers = [(m, name, b, b.requires_grad) for m, _, held in self.attrs
                         for name, b in m._buffers.items() if b is not None]
 
     def restore(self) -> None:
-        for m, d, contents in self.attrs:
+        for m, d, held in self.attrs:
             live = m.__dict__
-            for key in [k for k in live if k not in d]:  # attributes the run added
-                del live[key]
+            if len(live) != len(d) or live.keys() != d.keys():
+                for key in [k for k in live if k not in d]:  # attributes the run added
+                    del live[key]
             for key, value in d.items():
                 if live.get(key, _MISSING) is not value:
                     live[key] = value
-                if key in contents:  # same container object, its items as they were
-                    held = contents[key]
-                    if isinstance(value, list):
-                        value[:] = held
-                    else:
+            for key, items in held.items():  # the same container object, its items as they were
+                value = d[key]
+                if items is _EMPTY:
+                    if value:
                         value.clear()
-                        value.update(held)
+                elif isinstance(value, list):
+                    value[:] = items
+                else:
+                    value.clear()
+                    value.update(items)
         for p, data, grad, requires_grad in self.params:
             if p.data is not data:
                 p.data = data

@@ -95,15 +95,22 @@ class Recording:
         return rows
 
 
+_ALIAS: dict = {}
+
+
 def _alias(func) -> tuple:
-    returns = func._schema.returns
-    info = returns[0].alias_info if returns else None
-    return info is not None, info is not None and info.is_write
+    found = _ALIAS.get(func)
+    if found is None:
+        returns = func._schema.returns
+        info = returns[0].alias_info if returns else None
+        found = _ALIAS[func] = (info is not None, info is not None and info.is_write)
+    return found
 
 
 class _Tensors:
-    """How tensors are recorded: meta tensors as themselves, others as meta tensors of the same layout, one per
-    live tensor (a freed tensor's id may be reused by a new one, which then gets a recording of its own)."""
+    """How tensors are recorded: with ``stand_ins``, meta tensors as themselves and others as meta tensors of
+    the same layout, one per live tensor (a freed tensor's id may be reused by a new one, which then gets a
+    recording of its own); without, every tensor as itself."""
 
     def __init__(self, keep: list, stand_ins: bool = True):
         self.keep, self.stand_ins = keep, stand_ins
@@ -111,7 +118,7 @@ class _Tensors:
         self._stand_ins = WeakIdKeyDictionary()
 
     def __call__(self, t: torch.Tensor) -> torch.Tensor:
-        if t.device.type == "meta" or not self.stand_ins:
+        if not self.stand_ins or t.device.type == "meta":
             if id(t) not in self._seen:
                 self._seen[id(t)] = t
                 self.keep.append(t)
@@ -125,6 +132,8 @@ class _Tensors:
 
     def tree(self, value):
         """``value`` with every tensor replaced by its recording (tuples, lists and dicts rebuilt)."""
+        if not self.stand_ins:
+            return value
         if isinstance(value, torch.Tensor):
             return self(value)
         if isinstance(value, (list, tuple)):
@@ -157,9 +166,15 @@ class _Recorder(LightDispatchMode):
         out = call_op(func, args, kwargs)
         if self.log.stack:
             rec, tensors = self.rec, self.tensors
-            r_args, r_kwargs, r_out = tensors.tree(args), tensors.tree(kwargs), tensors.tree(out)
+            if tensors.stand_ins:
+                r_args, r_kwargs, r_out = tensors.tree(args), tensors.tree(kwargs), tensors.tree(out)
+            else:
+                r_args, r_kwargs, r_out = args, kwargs, out
             ins = tuple({id(t): t for t in _tensors((r_args, r_kwargs), [])}.values())
             outs = tuple(_tensors(r_out, []))
+            if not tensors.stand_ins:  # kept alive, so that an id names one tensor for the whole recording
+                rec.keep.extend(ins)
+                rec.keep.extend(outs)
             rec.nodes.append(Node(len(rec.nodes), self.log.stack[-1].id, str(func.overloadpacket), r_args, r_kwargs,
                                   r_out, ins, outs, *_alias(func)))
             rec.events.append(("op", len(rec.nodes) - 1))
@@ -170,13 +185,15 @@ def record(model: nn.Module, run: Callable[[], Any], *, inputs: tuple = (), para
            stop_after_call: Optional[int] = None, stand_ins: bool = True, grad: bool = False) -> Recording:
     """Run ``run()`` (which calls ``model``) and record it.
 
-    ``inputs`` are the input tensors ``run`` passes (recorded first, so the recording knows them); ``params``
-    pairs the parameter tensors the forward pass reads with (name, numel, bytes), so analyses can attribute
-    parameters to where they are used. ``stop_after_call`` ends the pass as soon as that module call returns
-    (a model run only up to a feature map, on an input its classifier would refuse). ``stand_ins=False``
-    records real tensors as themselves, kept alive, and ``grad=True`` leaves autograd on, for a test that
-    backpropagates from a recorded output. Raises
-    ``calls.ModelRaised`` if the model does. The caller guards the module (``guard.left_as_found``).
+    ``stand_ins`` (for a pass on real tensors) records each real tensor as a meta tensor of its layout, so the
+    recording holds no activation memory; a pass on the meta device records its own tensors, which cost
+    nothing (``record_module`` chooses). ``inputs`` are the input tensors ``run`` passes (recorded first, so
+    the recording knows them); ``params`` pairs the parameter tensors the forward pass reads with (name,
+    numel, bytes), so analyses can attribute parameters to where they are used. ``stop_after_call`` ends the
+    pass as soon as that module call returns (a model run only up to a feature map, on an input its
+    classifier would refuse). ``grad=True`` leaves autograd on (with ``stand_ins=False``: a test that
+    backpropagates from a recorded output). Raises ``calls.ModelRaised`` if the model does. The caller guards
+    the module (``guard.left_as_found``).
     """
     rec = Recording()
     tensors = _Tensors(rec.keep, stand_ins)
