@@ -107,7 +107,8 @@ def measure(spec, axis: int, narrow: int = 32, kwargs=None, row: str | None = No
     torch.manual_seed(0)
     x = (torch.rand(shape) + 0.5).requires_grad_(True)
     # Real tensors, autograd on: the recorded output is the tensor to backpropagate from.
-    graph = record(model, lambda: model(x), inputs=(x,), stop_after_call=stop_call, stand_ins=False, grad=True)
+    graph = record(model, lambda: model(x), inputs=(x,), stop_after_call=stop_call, stand_ins="none",
+                   grad=True)
     cpu_row = graph.rows()[index]
     assert cpu_row.name == found.name
     out = cpu_row.output

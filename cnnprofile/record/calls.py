@@ -46,11 +46,11 @@ class StopRecording(Exception):
 class CallLog:
     """Forward hooks on every module that keep the stack of module calls in progress.
 
-    ``on_start``/``on_end`` are told about each call as it begins and ends (``on_end`` with what it returned),
-    so a recorder can interleave calls with the ops it records.
+    ``on_start``/``on_end`` are told about each call as it begins (with its arguments) and ends (with what it
+    returned), so a recorder can interleave calls with the ops it records.
     """
 
-    def __init__(self, model: nn.Module, on_start: Callable[[Call], None] = lambda call: None,
+    def __init__(self, model: nn.Module, on_start: Callable[[Call, Any], None] = lambda call, args: None,
                  on_end: Callable[[Call, Any], None] = lambda call, output: None):
         self.model = model
         self.calls: list[Call] = []
@@ -67,7 +67,7 @@ class CallLog:
             parent.children += 1
         self.calls.append(call)
         self.stack.append(call)
-        self._on_start(call)
+        self._on_start(call, args)
 
     def _post(self, module, args, output):
         call = self.stack.pop()

@@ -11,8 +11,9 @@ so the recording holds no activation memory. Nothing here computes a cost: it on
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 from torch import nn
@@ -27,7 +28,7 @@ class Node:
     """One dispatched op: its arguments as passed (tensors as recorded), what it returned, and where it ran."""
 
     index: int
-    call: int
+    call: Optional[int]  # the module call that ran it; None outside any (a backward pass, an optimizer step)
     op: str  # overload packet, e.g. "aten.convolution"
     args: tuple
     kwargs: dict
@@ -36,6 +37,7 @@ class Node:
     outputs: tuple  # output tensors
     aliases: bool  # the first output is a view of, or the same tensor as, an input (no new memory)
     in_place: bool  # ... and the op writes it (``relu_``, ``add_``): memory traffic without allocation
+    tag: Any = None  # what the recorder's ``tag()`` said when the op ran (a training step's phase and unit)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Recording:
     output: Any = None  # what the model returned (recorded tensors)
     params: dict = field(default_factory=dict)  # id of a recorded parameter -> (name, numel, bytes)
     keep: list = field(default_factory=list)  # every tensor recorded, so that ids are never reused
+    tensors: Any = None  # how this recording records tensors (``_Tensors``)
 
     @property
     def input(self) -> Optional[torch.Tensor]:
@@ -78,6 +81,9 @@ class Recording:
                     rows.append(leaf[ref])
             elif kind == "op":
                 node = self.nodes[ref]
+                if node.call is None:  # outside the forward pass (a training step's backward): no layer row
+                    segment = None
+                    continue
                 call = self.calls[node.call]
                 if call.children == 0:
                     row = leaf[call.id]
@@ -108,17 +114,21 @@ def _alias(func) -> tuple:
 
 
 class _Tensors:
-    """How tensors are recorded: with ``stand_ins``, meta tensors as themselves and others as meta tensors of
-    the same layout, one per live tensor (a freed tensor's id may be reused by a new one, which then gets a
-    recording of its own); without, every tensor as itself."""
+    """How tensors are recorded. ``stand_ins``: "real" records meta tensors as themselves and real ones as meta
+    tensors of the same layout, "all" records every tensor as such a stand-in (so the step's own tensors die
+    when it drops them, as a storage tracker needs), "none" records every tensor as itself. A stand-in is made
+    once per live tensor (a freed tensor's id may be reused by a new one, which gets a stand-in of its own)."""
 
-    def __init__(self, keep: list, stand_ins: bool = True):
+    def __init__(self, keep: list, stand_ins: str = "real"):
+        if stand_ins not in ("real", "all", "none"):
+            raise ValueError(f"stand_ins must be 'real', 'all' or 'none', not {stand_ins!r}")
         self.keep, self.stand_ins = keep, stand_ins
+        self.as_is = stand_ins == "none"
         self._seen: dict[int, torch.Tensor] = {}
         self._stand_ins = WeakIdKeyDictionary()
 
     def __call__(self, t: torch.Tensor) -> torch.Tensor:
-        if not self.stand_ins or t.device.type == "meta":
+        if self.as_is or (self.stand_ins == "real" and t.device.type == "meta"):
             if id(t) not in self._seen:
                 self._seen[id(t)] = t
                 self.keep.append(t)
@@ -132,7 +142,7 @@ class _Tensors:
 
     def tree(self, value):
         """``value`` with every tensor replaced by its recording (tuples, lists and dicts rebuilt)."""
-        if not self.stand_ins:
+        if self.as_is:
             return value
         if isinstance(value, torch.Tensor):
             return self(value)
@@ -157,53 +167,62 @@ def _tensors(value, out: list) -> list:
 
 
 class _Recorder(LightDispatchMode):
-    def __init__(self, rec: Recording, log: CallLog, tensors: _Tensors):
+    def __init__(self, rec: Recording, log: CallLog, tensors: _Tensors, observers: tuple, everywhere: bool,
+                 tag: Optional[Callable[[], Any]]):
         super().__init__()
         self.rec, self.log, self.tensors = rec, log, tensors
+        self.observers, self.everywhere, self.tag = observers, everywhere, tag
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = call_op(func, args, kwargs)
-        if self.log.stack:
+        for observe in self.observers:
+            observe(func, args, kwargs, out)
+        if self.log.stack or self.everywhere:
             rec, tensors = self.rec, self.tensors
-            if tensors.stand_ins:
-                r_args, r_kwargs, r_out = tensors.tree(args), tensors.tree(kwargs), tensors.tree(out)
-            else:
+            if tensors.as_is:
                 r_args, r_kwargs, r_out = args, kwargs, out
+            else:
+                r_args, r_kwargs, r_out = tensors.tree(args), tensors.tree(kwargs), tensors.tree(out)
             ins = tuple({id(t): t for t in _tensors((r_args, r_kwargs), [])}.values())
             outs = tuple(_tensors(r_out, []))
-            if not tensors.stand_ins:  # kept alive, so that an id names one tensor for the whole recording
+            if tensors.as_is:  # kept alive, so that an id names one tensor for the whole recording
                 rec.keep.extend(ins)
                 rec.keep.extend(outs)
-            rec.nodes.append(Node(len(rec.nodes), self.log.stack[-1].id, str(func.overloadpacket), r_args, r_kwargs,
-                                  r_out, ins, outs, *_alias(func)))
+            call = self.log.stack[-1].id if self.log.stack else None
+            rec.nodes.append(Node(len(rec.nodes), call, str(func.overloadpacket), r_args, r_kwargs, r_out, ins, outs,
+                                  *_alias(func), self.tag() if self.tag is not None else None))
             rec.events.append(("op", len(rec.nodes) - 1))
         return out
 
 
-def record(model: nn.Module, run: Callable[[], Any], *, inputs: tuple = (), params: tuple = (),
-           stop_after_call: Optional[int] = None, stand_ins: bool = True, grad: bool = False) -> Recording:
-    """Run ``run()`` (which calls ``model``) and record it.
+@contextmanager
+def recording(model: nn.Module, *, inputs: tuple = (), params: tuple = (), stop_after_call: Optional[int] = None,
+              stand_ins: str = "real", grad: bool = False, observers: tuple = (), listeners: tuple = (),
+              everywhere: bool = False, tag: Optional[Callable[[], Any]] = None) -> Iterator[Recording]:
+    """Record what runs inside the ``with`` block: the caller drives the model (one forward, or a whole
+    training step). ``record`` is the one-forward case; see it for ``inputs``, ``params``, ``stop_after_call``
+    and ``grad``. ``stand_ins``: how tensors are recorded (``_Tensors``).
 
-    ``stand_ins`` (for a pass on real tensors) records each real tensor as a meta tensor of its layout, so the
-    recording holds no activation memory; a pass on the meta device records its own tensors, which cost
-    nothing (``record_module`` chooses). ``inputs`` are the input tensors ``run`` passes (recorded first, so
-    the recording knows them); ``params`` pairs the parameter tensors the forward pass reads with (name,
-    numel, bytes), so analyses can attribute parameters to where they are used. ``stop_after_call`` ends the
-    pass as soon as that module call returns (a model run only up to a feature map, on an input its
-    classifier would refuse). ``grad=True`` leaves autograd on (with ``stand_ins=False``: a test that
-    backpropagates from a recorded output). Raises ``calls.ModelRaised`` if the model does. The caller guards
-    the module (``guard.left_as_found``).
+    ``observers`` are called as ``observe(func, args, kwargs, out)`` after every op with its own tensors (a
+    storage tracker); ``listeners`` are told of module calls (``start(call, args)``, ``end(call, output)``);
+    ``everywhere`` records ops outside any module call too (a backward pass, an optimizer step), each tagged
+    with what ``tag()`` says when it runs. Raises ``calls.ModelRaised`` if the model does.
     """
     rec = Recording()
     tensors = _Tensors(rec.keep, stand_ins)
+    rec.tensors = tensors
     rec.inputs = tuple(tensors(t) for t in inputs)
     rec.params = {id(tensors(t)): info for t, info in params}
 
-    def on_start(call):
+    def on_start(call, args):
         rec.events.append(("start", call.id))
+        for listener in listeners:
+            listener.start(call, args)
 
     def on_end(call, output):
+        for listener in listeners:
+            listener.end(call, output)
         call.output = tensors.tree(output)
         rec.events.append(("end", call.id))
         if call.id == stop_after_call:
@@ -212,11 +231,31 @@ def record(model: nn.Module, run: Callable[[], Any], *, inputs: tuple = (), para
     log = CallLog(model, on_start=on_start, on_end=on_end)
     rec.calls = log.calls
     try:
-        with log.hooked(), torch.set_grad_enabled(grad), _Recorder(rec, log, tensors):
-            rec.output = tensors.tree(run())
+        with log.hooked(), torch.set_grad_enabled(grad), _Recorder(rec, log, tensors, tuple(observers), everywhere,
+                                                                  tag):
+            yield rec
     except StopRecording:
         pass
+
+
+def record(model: nn.Module, run: Callable[[], Any], *, inputs: tuple = (), params: tuple = (),
+           stop_after_call: Optional[int] = None, stand_ins: str = "real", grad: bool = False) -> Recording:
+    """Run ``run()`` (which calls ``model``) and record it.
+
+    ``stand_ins`` ("real" for a pass on real tensors) records each real tensor as a meta tensor of its layout,
+    so the recording holds no activation memory; a pass on the meta device records its own tensors ("none"),
+    which cost nothing (``record_module`` chooses). ``inputs`` are the input tensors ``run`` passes (recorded
+    first, so the recording knows them); ``params`` pairs the parameter tensors the forward pass reads with
+    (name, numel, bytes), so analyses can attribute parameters to where they are used. ``stop_after_call``
+    ends the pass as soon as that module call returns (a model run only up to a feature map, on an input its
+    classifier would refuse). ``grad=True`` leaves autograd on (with ``stand_ins="none"``: a test that
+    backpropagates from a recorded output). Raises ``calls.ModelRaised`` if the model does. The caller guards
+    the module (``guard.left_as_found``).
+    """
+    with recording(model, inputs=inputs, params=params, stop_after_call=stop_after_call, stand_ins=stand_ins,
+                   grad=grad) as rec:
+        rec.output = rec.tensors.tree(run())
     return rec
 
 
-__all__ = ["Node", "Recording", "Row", "record"]
+__all__ = ["Node", "Recording", "Row", "record", "recording"]

@@ -45,7 +45,7 @@ def record_module(module: nn.Module, input_shape, *, dtype: torch.dtype, name: s
     try:
         with left_as_found(module):
             rec = record(module, lambda: torch.func.functional_call(module, state, args, kwargs),
-                         inputs=leaves, params=params, stand_ins=real)
+                         inputs=leaves, params=params, stand_ins="real" if real else "none")
     except ModelRaised as raised:
         raise cannot_run(name, inputs, raised, suggest_real=not real) from raised.error
     return Traced(rec, inputs, dtype, name, engine, note)
@@ -120,7 +120,7 @@ def record_meta(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch
     x = torch.empty(input_shape, dtype=dtype, device="meta")
     with left_as_found(model):
         return record(model, lambda: torch.func.functional_call(model, state, (x,)), inputs=(x,), params=params,
-                      stop_after_call=stop_after_call, stand_ins=False)
+                      stop_after_call=stop_after_call, stand_ins="none")
 
 
 __all__ = ["Traced", "cannot_run", "record_meta", "record_module", "traced"]

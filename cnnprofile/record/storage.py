@@ -1,7 +1,7 @@
 """Storage lifetimes on the meta device: which bytes are alive at every moment of a step, and at its peak.
 
-A TorchDispatchMode sees every ATen op. Each output whose storage is new is a block: its size is the storage's
-``nbytes()`` (a view or an in-place result shares an existing storage and allocates nothing). A weakref
+The recorder shows this tracker every ATen op (``observe``). Each output whose storage is new is a block: its size
+is the storage's ``nbytes()`` (a view or an in-place result shares an existing storage and allocates nothing). A weakref
 finalizer on the storage's Python object frees the block when the last reference goes, whoever held it: a
 local in the model's ``forward``, the autograd graph's saved tensors, a ``.grad``, an optimizer's state. The
 storage's Python object lives exactly as long as the storage itself (torch preserves it), so the finalizer
@@ -17,7 +17,6 @@ import torch
 from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakIdKeyDictionary
 
-from ..dispatch import LightDispatchMode, call_op
 
 # What a block is, for the breakdown. "activation" covers forward outputs and temporaries of every phase.
 CATEGORIES = ("weights", "buffers", "input", "gradients", "optimizer_state", "activations", "workspace")
@@ -33,8 +32,9 @@ class Block:
     unit: object = None  # what ``unit()`` said when it was created (the step's per-call key), if given
 
 
-class StorageTracker(LightDispatchMode):
-    """Running total and peak of live storage bytes, with the blocks alive at the peak.
+class StorageTracker:
+    """Running total and peak of live storage bytes, with the blocks alive at the peak: an observer of the
+    recorder (``recorder.recording(observers=[tracker.observe])``), told of every op's outputs.
 
     ``where()`` names the layer running now, ``unit()`` (optional) the finer key blocks also record;
     ``round_to`` is the target allocator's block granularity.
@@ -42,7 +42,6 @@ class StorageTracker(LightDispatchMode):
     """
 
     def __init__(self, where: Callable[[], str], round_to: int = 1, unit: Optional[Callable] = None):
-        super().__init__()
         self.where = where
         self.unit = unit
         self.round_to = round_to
@@ -55,7 +54,6 @@ class StorageTracker(LightDispatchMode):
         self.peak_blocks: dict[int, Block] = {}
         self.peak_phase = "before"
         self.peak_layer = ""
-        self.on_op: Optional[Callable] = None  # called as on_op(func, args, kwargs, out) after every op
 
     def rounded(self, nbytes: int) -> int:
         r = self.round_to
@@ -110,13 +108,8 @@ class StorageTracker(LightDispatchMode):
     def live_bytes(self, category: Optional[str] = None) -> int:
         return sum(b.nbytes for b in self.blocks.values() if category is None or b.category == category)
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = call_op(func, args, kwargs)
+    def observe(self, func, args, kwargs, out) -> None:
         # Backward's results are temporaries until they become a parameter's .grad (recategorized then).
         for t in tree_leaves(out):
             if isinstance(t, torch.Tensor):
                 self.adopt(t, "activations")
-        if self.on_op is not None:
-            self.on_op(func, args, kwargs, out)
-        return out

@@ -9,6 +9,7 @@ from torch import nn
 
 from ...errors import InputError, TraceError
 from ...inputs import dtype_name, parse_dtype
+from ...record.calls import ModelRaised
 from ...sources import module_and_shape
 from .amp import parse_amp
 from .optimizers import check_optimizer
@@ -46,7 +47,8 @@ class Predictor:
         try:
             run = run_step(self.module, shape, dtype=self.dtype, target=self.target, train=self.train,
                            trainable=self.trainable, optimizer=self.optimizer, amp=self.amp)
-        except (RuntimeError, TypeError, ValueError, NotImplementedError) as e:
+        except (ModelRaised, RuntimeError, TypeError, ValueError, NotImplementedError) as e:
+            e = e.error if isinstance(e, ModelRaised) else e  # the model's own error, not where it was caught
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise TraceError(f"{self.name} cannot run a {'training step' if self.train else 'forward pass'} on "
                              f"input {'x'.join(map(str, shape))}: {first}") from e

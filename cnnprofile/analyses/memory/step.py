@@ -23,6 +23,7 @@ from .amp import autocast_emulation
 from .optimizers import make_optimizer
 from .targets import Target
 from ...record.guard import left_as_found
+from ...record.recorder import recording
 from ...record.storage import StorageTracker
 
 _LAYER = "cnnprofile_layer"  # key in an autograd node's metadata: the unit whose forward created it
@@ -134,20 +135,10 @@ class _Layers:
         self.row_names = {id(m): n for n, m in model.named_modules()}
         self.calls: dict = defaultdict(int)  # name -> calls started so far
         self.tag = tag
-        self.model = model
-        self.handles: list = []
 
-    def __enter__(self):
-        for m in self.model.modules():
-            self.handles.append(m.register_forward_pre_hook(self._pre))
-            self.handles.append(m.register_forward_hook(self._post))
-        return self
-
-    def __exit__(self, *exc):
-        for h in self.handles:
-            h.remove()
-
-    def _pre(self, module, args):
+    # A listener of the recorder's module calls (``recorder.recording(listeners=...)``).
+    def start(self, call, args):
+        module = call.module
         row_name = self.row_names.get(id(module)) or MODEL
         unit = Unit(row_name, self.calls[row_name])
         self.calls[row_name] += 1
@@ -158,7 +149,7 @@ class _Layers:
             parent.last_child = (unit.name, unit.call)
         self.stack.append(_Frame(self.names.get(id(module)) or MODEL, unit))
 
-    def _post(self, module, args, output):
+    def end(self, call, output):
         frame = self.stack.pop()
         if self.tag:
             _tag_outputs(output, frame.current())
@@ -183,6 +174,30 @@ def _meta(t: torch.Tensor, dtype: Optional[torch.dtype]) -> torch.Tensor:
     return torch.empty(t.shape, dtype=t.dtype if keep else dtype, device="meta")
 
 
+def _costs(rec) -> tuple:
+    """Forward and backward MACs/FLOPs per unit, the ops with no formula, and the ops seen per phase, from the
+    step's recording (each op tagged with its phase, unit and layer when it ran)."""
+    costs: dict = defaultdict(LayerCost)
+    uncounted: dict = defaultdict(set)
+    ops_seen: dict = defaultdict(set)
+    for node in rec.nodes:
+        phase, unit, where = node.tag
+        if phase not in ("forward", "backward"):
+            continue
+        ops_seen[phase].add(node.op)
+        cost = cost_of(node.op, node.args, node.kwargs, node.out)
+        row = costs[unit]
+        if cost is None:
+            uncounted[(phase, node.op)].add(where)
+        elif phase == "forward":
+            row.forward_macs += cost.macs
+            row.forward_flops += cost.flops
+        else:
+            row.backward_macs += cost.macs
+            row.backward_flops += cost.flops
+    return costs, uncounted, ops_seen
+
+
 def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target: Target, train: bool,
              trainable: Optional[set] = None, optimizer: str = "none", amp: Optional[torch.dtype] = None) -> StepRun:
     """Track one step of ``model`` on a meta input of ``input_shape``.
@@ -203,9 +218,6 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
     labels = torch.empty(input_shape[0], dtype=torch.long, device="meta") if train else None
 
     layers = _Layers(model, tag=train)
-    costs: dict = defaultdict(LayerCost)
-    uncounted: dict = defaultdict(set)
-    ops_seen: dict = defaultdict(set)
     tracker = StorageTracker(layers.current, round_to=target.round_to, unit=layers.unit)
     for n, p in params.items():
         tracker.adopt(p, "weights", n)
@@ -215,28 +227,13 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
     if labels is not None:
         tracker.adopt(labels, "input", "input")
 
-    def on_op(func, args, kwargs, out):
-        phase = tracker.phase
-        if phase not in ("forward", "backward"):
-            return
-        name = str(func.overloadpacket)
-        ops_seen[phase].add(name)
-        if phase == "forward" and name == "aten.convolution" and target.conv_workspace_ratio:
-            weight = args[1]
-            if weight.shape[2:].numel() > 1:
-                tracker.transient(int(target.conv_workspace_ratio * out.untyped_storage().nbytes()), layers.current())
-        cost = cost_of(name, args, kwargs, out)
-        row = costs[layers.unit()]
-        if cost is None:
-            uncounted[(phase, name)].add(layers.current())
-        elif phase == "forward":
-            row.forward_macs += cost.macs
-            row.forward_flops += cost.flops
-        else:
-            row.backward_macs += cost.macs
-            row.backward_flops += cost.flops
+    def workspace(func, args, kwargs, out):
+        # A library workspace exists only while its kernel runs: a storage fact of that moment, so it is
+        # observed as the op runs, not read from the recording afterwards.
+        if tracker.phase == "forward" and func.overloadpacket is torch.ops.aten.convolution \
+                and target.conv_workspace_ratio and args[1].shape[2:].numel() > 1:
+            tracker.transient(int(target.conv_workspace_ratio * out.untyped_storage().nbytes()), layers.current())
 
-    tracker.on_op = on_op
     opt = make_optimizer(optimizer, [params[n] for n in params if n in trainable], target) if train else None
     if opt is not None:  # steady state: the optimizer's state exists before the measured step
         for p in opt.param_groups[0]["params"]:
@@ -248,6 +245,7 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
                 tracker.adopt(t, "optimizer_state", "optimizer")
 
     saved: dict = {}
+    saved_by_unit: dict = defaultdict(int)
 
     def pack(t):
         key = tracker.key_of(t) if t.device.type == "meta" else None
@@ -258,11 +256,12 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
     amp_ctx = autocast_emulation(target.name, amp) if amp is not None else contextlib.nullcontext()
     with left_as_found(model, eval_mode=False):  # returned or raised, the model as it was found
         model.train(train)
-        with tracker, layers:
+        with recording(model, stand_ins="all", grad=train, observers=(tracker.observe, workspace),
+                       listeners=(layers,), everywhere=True,
+                       tag=lambda: (tracker.phase, layers.unit(), layers.current())) as rec:
             tracker.phase = "forward"
-            grad = torch.enable_grad() if train else torch.no_grad()
             hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t) if train else contextlib.nullcontext()
-            with grad, hooks:
+            with hooks:
                 with amp_ctx:
                     out = torch.func.functional_call(model, {**params, **buffers}, (x,))
                     loss = loss_of(out, labels) if train else None
@@ -270,7 +269,7 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
                     _tag_graph(loss.grad_fn, LOSS_UNIT)
             saved_bytes = sum(b.nbytes for b in saved.values())
             for b in saved.values():
-                costs[b.unit].saved_bytes += b.nbytes
+                saved_by_unit[b.unit] += b.nbytes
             saved.clear()
             if train:
                 tracker.phase = "backward"
@@ -291,6 +290,10 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
                 opt.zero_grad(set_to_none=True)
             for p in params.values():
                 p.grad = None
+
+    costs, uncounted, ops_seen = _costs(rec)
+    for unit, nbytes in saved_by_unit.items():
+        costs[unit].saved_bytes += nbytes
 
     def total(category):
         return sum(tracker.rounded(t.untyped_storage().nbytes()) for t in category)
