@@ -48,7 +48,7 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
         torch.manual_seed(0)  # real runs: the same random weights and inputs, so data-dependent shapes repeat
         module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device=counter.build_device)
         name = name or type(module).__name__
-        if engine in ("meta", "real"):
+        if counter.records:
             note = note or ("asked for: a real forward pass on the CPU" if engine == "real" else "")
             traced = counter.trace(module, inputs, dtype=dtype, name=name, note=note)
             costs = op_costs(traced.recording, extra)

@@ -12,11 +12,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..analyses.counts import anatomy
 from ..inputs import dtype_name
-from ..record.calls import Call, CallLog, ModelRaised
-from ..record.guard import left_as_found
-from ..record.run import cannot_run
 from ..records import CallRecord, Conventions, LayerRecord, Profile, Totals
 
 
@@ -25,6 +21,9 @@ class Engine(ABC):
 
     name: str = ""
     build_device: str = "meta"  # where a named model is built for this engine
+    # True: the engine counts a recording of ours (``trace`` then ``profile_of``), which every other analysis of
+    # the model can read too; False: it counts with a pass of its own (fvcore).
+    records: bool = False
 
     @abstractmethod
     def count(self, module: nn.Module, input_shape, *, dtype: torch.dtype, name: str,
@@ -67,5 +66,4 @@ def assemble(*, name: str, engine: str, input_shape: tuple, dtype: torch.dtype, 
                    engine_note=engine_note)
 
 
-__all__ = ["Call", "CallLog", "Engine", "ModelRaised", "anatomy", "assemble", "call_records", "cannot_run",
-           "input_row", "left_as_found"]
+__all__ = ["Engine", "assemble", "call_records", "input_row"]

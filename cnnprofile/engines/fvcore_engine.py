@@ -49,8 +49,11 @@ from torch import nn
 
 from ..errors import InputError
 from ..records import Conventions, LayerRecord, Profile, UncountedOp
-from .base import (Call, CallLog, Engine, ModelRaised, anatomy, assemble, call_records, cannot_run, input_row,
-                   left_as_found)
+from ..analyses.counts import anatomy
+from ..record.calls import Call, CallLog, ModelRaised
+from ..record.guard import left_as_found
+from ..record.run import cannot_run
+from .base import Engine, assemble, call_records, input_row
 
 # fvcore's operator keys whose counts are multiply-adds ("conv" is its own name for aten::_convolution).
 MAC_KEYS = frozenset({"conv", "addmm", "linear", "mm", "matmul", "bmm", "einsum"})

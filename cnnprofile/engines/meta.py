@@ -27,6 +27,7 @@ class MetaEngine(Engine):
 
     name = "meta"
     device = "meta"  # where the inputs and the stand-ins for the weights live
+    records = True
 
     def trace(self, module: nn.Module, input_shape, *, dtype: torch.dtype, name: str, note: str = "") -> Traced:
         """Record one forward pass of ``module`` (left exactly as it was, returned or raised)."""
