@@ -68,9 +68,12 @@ def _last_map(meta_model, shape, stop=None, name=None):
 
 
 def measure(spec, axis: int, narrow: int = 32, kwargs=None, row: str | None = None,
-            input_size=None) -> Measured:
+            input_size=None, multiple: int = 1) -> Measured:
     """Measure the field of the centre unit of the last feature map (or of the last row named ``row``) along
-    spatial ``axis`` of ``spec``."""
+    spatial ``axis`` of ``spec``; ``multiple``: every size tried is one (YOLOv2's passthrough needs 32)."""
+    def fit(n: int) -> int:
+        return -(-n // multiple) * multiple
+
     meta, native, _ = module_and_shape(spec, input_size, kwargs=kwargs, device="meta")
     native = tuple(native)
     n_spatial = len(native) - 2
@@ -84,13 +87,13 @@ def measure(spec, axis: int, narrow: int = 32, kwargs=None, row: str | None = No
         except ModelRaised:  # the narrow side is too small for this network's first layers
             if other >= size:
                 raise
-            other = min(2 * other, size)
+            other = fit(min(2 * other, size))
             continue
         a = next((d for d in field.dims if d is not None and d.axis == axis), None)
         out_size = found.output.shape[field.dims.index(a)] if a is not None else 1
         if field.whole:  # any input shows it; a small one is cheap
             if size > 2 * other:
-                size = 2 * other
+                size = fit(2 * other)
                 continue
             predicted = None
             break
@@ -101,7 +104,7 @@ def measure(spec, axis: int, narrow: int = 32, kwargs=None, row: str | None = No
         if short <= 0:
             predicted = (lo, hi)
             break
-        size = max(size + int(max(2 * short, a.j)), int(a.r + 4 * a.j))
+        size = fit(max(size + int(max(2 * short, a.j)), int(a.r + 4 * a.j)))
     model, _, _ = module_and_shape(spec, input_size, kwargs=kwargs, device="cpu")
     model = positive(model)
     torch.manual_seed(0)

@@ -115,7 +115,9 @@ def test_backward_macs_match_flop_counter_mode(name):
     x = torch.empty(shape, device="meta")
     out = module(x)
     out = out[0] if isinstance(out, tuple) else out  # GoogLeNet's auxiliary heads: the loss uses the main one
-    loss = nn.functional.cross_entropy(out, torch.zeros(shape[0], dtype=torch.long, device="meta"))
+    # A detector's grid (N, C, H, W) takes one target per cell.
+    target = torch.zeros((shape[0], *out.shape[2:]), dtype=torch.long, device="meta")
+    loss = nn.functional.cross_entropy(out, target)
     with FlopCounterMode(display=False) as counter, _GroupedWeightGrads() as grouped:
         loss.backward()
     assert ours.backward_macs * 2 == counter.get_total_flops() - grouped.excess

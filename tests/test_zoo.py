@@ -39,7 +39,8 @@ def test_metadata(spec):
 def test_traces_at_native_size(spec, profiles):
     p = _profile(profiles, spec.name)
     assert p.input_shape == (1, *spec.input_size)
-    assert p.output_shapes[0][1] == (1, spec.num_classes)  # the main output (localization adds a box)
+    # The main output (localization adds a box); a detector's is its grid.
+    assert p.output_shapes[0][1] == (1, *(spec.output_size or (spec.num_classes,)))
     assert p.totals.macs > 0 and p.totals.params > 0
     assert not p.uncounted_ops, p.uncounted_ops
 

@@ -1,6 +1,8 @@
 """Presentation of the zoo registry for ``cnnprofile list``."""
 from __future__ import annotations
 
+from typing import Optional
+
 from ..present.formatting import human
 from ..present.tabular import Table, render_table, right_aligned
 
@@ -15,15 +17,33 @@ def _published(spec) -> str:
     return ", ".join(x for x in parts if x) or "-"
 
 
-def zoo_table(specs) -> Table:
+def _notes(specs, ours: dict) -> tuple:
+    """A detector's output explained per cell, and figures published as operations (2 per multiply-add) beside
+    ours; ``ours`` maps a model's name to the MACs we count at its native input."""
+    notes = []
+    for s in specs:
+        if s.output_note:
+            size = s.output_size
+            notes.append(f"{s.name}: output {'x'.join(map(str, (*size[1:], size[0])))} = {s.output_note}")
+    counted = [s for s in specs if s.published.operations and s.name in ours]
+    if counted:
+        notes.append("operations (darknet's count and the YOLO papers'): 2 per multiply-add of convolutions and "
+                     "dense layers, nothing else; published beside ours:")
+    for s in counted:
+        notes.append(f"{s.name} at {'x'.join(map(str, s.input_size))}: published {s.published.operations / 1e9:.2f} "
+                     f"billion operations, ours {2 * ours[s.name] / 1e9:.2f} billion ({human(ours[s.name])} MACs)")
+    return tuple(notes)
+
+
+def zoo_table(specs, ours: Optional[dict] = None) -> Table:
     records = tuple({"name": s.name, "family": s.family, "input_size": "x".join(map(str, s.input_size)),
                      "num_classes": s.num_classes, "published": _published(s), "paper": s.paper} for s in specs)
     return Table(headers=HEADERS, rows=tuple(tuple(r.values()) for r in records),
-                 align=right_aligned(len(HEADERS), 3, 4), records=records)
+                 align=right_aligned(len(HEADERS), 3, 4), records=records, notes=_notes(specs, ours or {}))
 
 
-def render_zoo(specs, fmt: str) -> str:
-    return render_table(zoo_table(specs), fmt)
+def render_zoo(specs, fmt: str, ours: Optional[dict] = None) -> str:
+    return render_table(zoo_table(specs, ours), fmt)
 
 
 def markdown_last_maps(pairs: list) -> str:

@@ -31,6 +31,13 @@ class Published:
     macs: Optional[float] = None
     macs_rel_tol: float = 0.01
     source: str = ""
+    # Where the source counts operations, 2 per multiply-add (darknet, the YOLO papers): its figure as written;
+    # ``macs`` is then half of it.
+    operations: Optional[float] = None
+
+    def __post_init__(self):
+        if self.operations is not None and self.macs is None:
+            object.__setattr__(self, "macs", self.operations / 2)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,11 @@ class ModelSpec:
     num_classes: int
     published: Published
     description: str = ""
+    task: str = "classification"
+    # The per-sample shape of the main output where it is not (num_classes,), e.g. a detector's grid (C, H, W),
+    # and what its numbers are (``output_note``, e.g. "5 anchors x (4 coordinates + 1 objectness + 20 classes)").
+    output_size: Optional[tuple] = None
+    output_note: str = ""
 
     def build(self, **kwargs) -> nn.Module:
         return self.builder(**kwargs)
@@ -51,7 +63,7 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 # Importing a family file registers its models; listed here so the registry is complete after one call.
 FAMILIES = ("lenet", "alexnet", "nin", "vgg", "googlenet", "inception_v3", "inception_v4", "resnet", "xception",
-            "senet", "localization")
+            "senet", "localization", "darknet", "yolo")
 _loaded = False
 
 
@@ -64,7 +76,8 @@ def _load_families() -> None:
 
 
 def register_model(*, family: str, paper: str, input_size: tuple, num_classes: int = 1000,
-                   published: Published = Published(), description: str = ""):
+                   published: Published = Published(), description: str = "", task: str = "classification",
+                   output_size: Optional[tuple] = None, output_note: str = ""):
     """Register ``fn`` under its own name (lowercase), like timm's ``@register_model``."""
 
     def decorator(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
@@ -73,7 +86,8 @@ def register_model(*, family: str, paper: str, input_size: tuple, num_classes: i
             raise ValueError(f"model {name!r} registered twice")
         _REGISTRY[name] = ModelSpec(name=name, family=family, builder=fn, paper=paper,
                                     input_size=tuple(input_size), num_classes=num_classes,
-                                    published=published, description=description or (fn.__doc__ or "").strip())
+                                    published=published, description=description or (fn.__doc__ or "").strip(),
+                                    task=task, output_size=output_size, output_note=output_note)
         return fn
 
     return decorator
