@@ -26,8 +26,24 @@ def input_options(fn, *, dtype: bool = True, batch: bool = True):
     return fn
 
 
+def _fully_conv(ctx, param, value):
+    if value:
+        from ..sources.fcn import fully_convolutional_models
+
+        ctx.with_resource(fully_convolutional_models())  # for this command only
+    return value
+
+
+def fully_conv_option(fn):
+    return click.option("--fully-conv", is_flag=True, expose_value=False, callback=_fully_conv,
+                        help="Convert the dense layers after the last spatial map into convolutions (the first "
+                             "with that map's size as kernel, the others 1x1, same weights): a larger --input "
+                             "then gives a grid of predictions (vgg16 at 3x448x448: 8x8x1000).")(fn)
+
+
 def model_options(engine: bool = True, dtype: bool = True, batch: bool = True):
-    """The one set of model options (--input, --batch, --dtype, --kwargs, --engine) every command takes.
+    """The one set of model options (--input, --batch, --dtype, --kwargs, --engine, --fully-conv) every command
+    takes.
 
     ``bench`` takes them without --batch (its --batch-sizes set the batch), with its own --dtype (which goes
     with --autocast) and without --engine (it runs the models for real anyway).
@@ -35,7 +51,7 @@ def model_options(engine: bool = True, dtype: bool = True, batch: bool = True):
     def decorate(fn):
         if engine:
             fn = engine_option(fn)
-        fn = model_kwargs_option(fn)
+        fn = fully_conv_option(model_kwargs_option(fn))
         return input_options(fn, dtype=dtype, batch=batch)
 
     return decorate

@@ -6,7 +6,9 @@ The grammar is in ``spec``; each origin has its module (``zoo``, ``torchvision``
 """
 from __future__ import annotations
 
+import contextvars
 import fnmatch
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Iterable, Optional
 
@@ -17,6 +19,20 @@ from ..inputs import Inputs, resolve_inputs
 from .base import ModelSource, PublishedFigures
 from .spec import parse_spec
 from .torchvision import torchvision_names
+
+
+# Set for one command (``--fully-conv``): a function every resolved source goes through, e.g. to convert the model.
+_TRANSFORM = contextvars.ContextVar("cnnprofile_source_transform", default=None)
+
+
+@contextmanager
+def transformed_sources(transform):
+    """Within this context ``resolve_model`` returns ``transform(source)`` (``fcn.fully_convolutional_models``)."""
+    token = _TRANSFORM.set(transform)
+    try:
+        yield
+    finally:
+        _TRANSFORM.reset(token)
 
 
 def resolve_model(spec: str, kwargs: Optional[dict] = None) -> ModelSource:
@@ -39,7 +55,9 @@ def resolve_model(spec: str, kwargs: Optional[dict] = None) -> ModelSource:
         from .zoo import zoo_source
 
         source = zoo_source(parsed.target, kwargs)
-    return replace(source, spec=spec)
+    source = replace(source, spec=spec)
+    transform = _TRANSFORM.get()
+    return transform(source) if transform is not None else source
 
 
 def _expand(spec: str) -> list:
@@ -124,4 +142,5 @@ def input_shape_for(source: ModelSource, input_size=None, batch: Optional[int] =
 
 
 __all__ = ["ModelSource", "PublishedFigures", "Inputs", "resolve_model", "resolve_models", "module_and_inputs",
+           "transformed_sources",
            "module_and_shape", "input_shape_for", "unwrap", "torchvision_names"]
