@@ -135,3 +135,23 @@ def test_the_readme_lists_every_claim_and_whether_it_holds(expected):
     rows = re.findall(r"^\|[^|]*\|[^|]*\| ([^|]+) \| ([^|]+) \|$", section, re.M)[1:]  # past the header
     assert [(claim, verdict.strip("* ")) for claim, verdict in rows] == \
         [(v.claim, "holds" if v.holds else "does not hold") for v in expected]
+
+
+def _detection_rows(page):
+    table = page[page.index('<table id="detection">'):page.index("</table>", page.index('<table id="detection">'))]
+    return [[htmllib.unescape(t) for t in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table[table.index("<tbody>"):], re.S)]
+
+
+def test_the_detection_section_sets_sliding_windows_against_one_pass_and_yolo(page):
+    rows = {(r[0], r[1]): r[2:] for r in _detection_rows(page)}
+    # (448 - 224) / 32 + 1 = 8 windows per axis; each is one VGG-16 pass, 15.47G MACs (torchvision's _ops).
+    assert rows[("sliding windows (VGG-16)", "448x448")] == ["64", "1", "990G", "15.5G"]
+    assert rows[("fully convolutional VGG-16", "448x448")][:2] == ["64", "1"]
+    # YOLOv2 at 416: 13x13 cells of 5 boxes; darknet prints 34.90 billion operations, 2 per multiply-add.
+    assert rows[("YOLOv2 (VOC)", "416x416")][:3] == ["169", "5", "17.4G"]
+    assert rows[("YOLOv1", "448x448")][:3] == ["49", "2", "20.3G"]
+    chart = page[page.index('id="chart-detection"'):]
+    chart = chart[:chart.index("</figure>")]
+    for approach in ("sliding_windows_(VGG-16)", "fully_convolutional_VGG-16", "YOLOv2_(VOC)", "YOLOv1"):
+        assert f'id="detection/approach:{approach}' in chart, approach

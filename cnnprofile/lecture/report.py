@@ -28,10 +28,14 @@ def verdict_grid(verdicts: Sequence) -> Optional[dict]:
 
 def collect_lecture(bench: Sequence[str] = (), ops: str = "macs", title: Optional[str] = None,
                     device: Optional[str] = None) -> ReportData:
-    """The lecture's models (``verdicts.lecture_models()``) with their verdicts."""
+    """The lecture's models (``verdicts.lecture_models()``) with their verdicts, and the detection section
+    (sliding windows, the FCN pass and YOLO, ``lecture.detection``)."""
+    from .detection import detection_points, detection_section
+
     data = collect(lecture_models(), bench, ops=ops, title=title or LECTURE_TITLE, device=device)
     verdicts = tuple(check_verdicts([(m.profile, m.accuracy) for m in data.models]))
-    return replace(data, verdicts=verdicts, verdict_grid=verdict_grid(verdicts))
+    return replace(data, verdicts=verdicts, verdict_grid=verdict_grid(verdicts),
+                   sections=(detection_section(detection_points()),))
 
 
 __all__ = ["LECTURE_TITLE", "collect_lecture", "verdict_grid"]

@@ -69,6 +69,9 @@ class ReportData:
     # where the device or the model is unknown to us.
     bounds_ms: tuple = ()
     memory: tuple = ()  # of charts.MemoryLine: predicted peaks over batch sizes (charts.memory_lines)
+    # Further sections, ready to render: dicts of id, title, note, table (html_grid), svg and caption
+    # (the lecture's detection section, lecture.detection.detection_section).
+    sections: tuple = ()
 
     @property
     def chart_data(self) -> ChartData:
@@ -281,6 +284,7 @@ def render_html(data: ReportData) -> str:
         conventions=conventions, environments=_environments(data), bench_rows=html_grid(_bench_rows(data)),
         invalid=[f"{r.model} at batch {r.batch_size}" for r in data.results if r.status == "invalid"],
         layer_tables=_layer_tables(data), ops=data.ops, verdicts=data.verdict_grid,
+        sections=[{**s, "svg": Markup(s["svg"])} for s in data.sections],
         left_out=list(LEFT_OUT_BY_DEFAULT) if data.default_zoo else [])
 
 
