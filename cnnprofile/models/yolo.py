@@ -18,7 +18,9 @@ read the way ``darknet.py`` says (``pad=1`` is padding ``size // 2``, ``leaky`` 
   space-to-depth; darknet orders the channels differently, the count is the same) and concatenated with the
   13x13x1024 map; a 3x3x1024 convolution and a 1x1 convolution to 125 = 5 anchors x (4 coordinates + 1
   objectness + 20 classes) per cell of the 13x13 grid at 416x416. The anchors (from k-means over the VOC
-  boxes) only enter the decoding, not the network. Later cfgs (``cfg/yolov2-voc.cfg``) first reduce the
+  boxes) only enter the decoding, not the network. The lecture's "45 numbers per cell" (5 boxes x (4 + 1) + 20
+  classes) is YOLOv1's layout (classes per cell) with YOLOv2's 5 anchors; YOLOv2 predicts the classes per
+  anchor, hence darknet's 125 filters. Later cfgs (``cfg/yolov2-voc.cfg``) first reduce the
   26x26x512 map to 64 channels with a 1x1 convolution (``reorg_channels=64``), 29.36 billion operations
   instead of 34.90.
 
