@@ -92,3 +92,17 @@ def test_yolov2_passthrough_stacks_26x26x512_into_13x13x2048():
     reorg = [r for r in p.layers if r.type == "PixelUnshuffle"]
     assert [r.output_shape for r in reorg] == [(1, 2048, 13, 13)]
     assert reorg[0].macs == 0
+
+
+@pytest.mark.parametrize("args, line", [
+    (["yolov2_voc", "--input", "3x608x608"],
+     "Output: 19x19x125 = 19x19 cells x 5 anchors x (4 coordinates + 1 objectness + 20 class probabilities)"),
+    (["yolov1"], "Output: 7x7x30 = 7x7 cells x (2 boxes x (4 coordinates + 1 confidence) + 20 class probabilities)"),
+])
+def test_the_table_explains_a_detectors_output_per_cell(args, line):
+    from click.testing import CliRunner
+
+    from cnnprofile.cli import cli
+
+    r = CliRunner().invoke(cli, ["table", *args])
+    assert r.exit_code == 0 and r.output.splitlines()[-1] == line, r.output

@@ -65,3 +65,20 @@ def table(ctx, model, input_size, batch, dtype, model_kwargs, engine, all_layers
     view = "all" if all_layers else (f"depth {depth}" if depth is not None else "lecture")
     rows = select_view(result, all_layers=all_layers, depth=depth)
     click.echo(render(result, rows, fmt, view=view, exact_numbers=exact), nl=False)
+    if fmt in ("text", "markdown"):
+        _grid_line(model, result)
+
+
+def _grid_line(model: str, result) -> None:
+    """A zoo detector's output explained per cell, at the size it was profiled at."""
+    from ..errors import UnknownModelError
+    from ..lecture.zoo_table import grid_note
+    from ..models import get_model_spec
+
+    try:
+        spec = get_model_spec(model)
+    except UnknownModelError:
+        return
+    shape = result.output_shapes[0][1] if result.output_shapes else ()
+    if spec.output_note and len(shape) == 4:
+        click.echo(f"\nOutput: {grid_note(shape[1:], spec.output_note)}")

@@ -17,14 +17,19 @@ def _published(spec) -> str:
     return ", ".join(x for x in parts if x) or "-"
 
 
+def grid_note(size, per_cell: str) -> str:
+    """A detector's (C, H, W) output the lecture's way: "13x13x125 = 13x13 cells x 5 anchors x (...)"."""
+    channels, height, width = size[-3:]
+    return f"{height}x{width}x{channels} = {height}x{width} cells x {per_cell}"
+
+
 def _notes(specs, ours: dict) -> tuple:
     """A detector's output explained per cell, and figures published as operations (2 per multiply-add) beside
     ours; ``ours`` maps a model's name to the MACs we count at its native input."""
     notes = []
     for s in specs:
         if s.output_note:
-            size = s.output_size
-            notes.append(f"{s.name}: output {'x'.join(map(str, (*size[1:], size[0])))} = {s.output_note}")
+            notes.append(f"{s.name}: output {grid_note(s.output_size, s.output_note)}")
     counted = [s for s in specs if s.published.operations and s.name in ours]
     if counted:
         notes.append("operations (darknet's count and the YOLO papers'): 2 per multiply-add of convolutions and "

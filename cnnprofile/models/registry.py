@@ -52,7 +52,8 @@ class ModelSpec:
     description: str = ""
     task: str = "classification"
     # The per-sample shape of the main output where it is not (num_classes,), e.g. a detector's grid (C, H, W),
-    # and what its numbers are (``output_note``, e.g. "5 anchors x (4 coordinates + 1 objectness + 20 classes)").
+    # and what the numbers of one grid cell are (``output_note``: "5 anchors x (4 coordinates + 1 objectness +
+    # 20 classes)").
     output_size: Optional[tuple] = None
     output_note: str = ""
 

@@ -90,7 +90,7 @@ def _darknet_ops(cfg: str, commit: str, size: int, ops: int) -> str:
 
 @register_model(family="yolo", paper=YOLOV1_PAPER, input_size=(3, 448, 448), num_classes=VOC_CLASSES,
                 task="detection", output_size=(30, 7, 7),
-                output_note="7x7 cells x (2 boxes x (4 coordinates + 1 confidence) + 20 class probabilities)",
+                output_note="(2 boxes x (4 coordinates + 1 confidence) + 20 class probabilities)",
                 published=Published(operations=40_570_306_560, macs_rel_tol=0.0,
                                     source=_darknet_ops("cfg/yolo.cfg", "6103ecc", 448, 40_570_306_560)))
 def yolov1(num_classes: int = VOC_CLASSES) -> nn.Module:
@@ -101,7 +101,7 @@ def yolov1(num_classes: int = VOC_CLASSES) -> nn.Module:
 
 @register_model(family="yolo", paper=DARKNET19_PAPER, input_size=(3, 416, 416), num_classes=VOC_CLASSES,
                 task="detection", output_size=(125, 13, 13),
-                output_note="13x13 cells x 5 anchors x (4 coordinates + 1 objectness + 20 class probabilities)",
+                output_note="5 anchors x (4 coordinates + 1 objectness + 20 class probabilities)",
                 published=Published(operations=34_898_126_848, macs_rel_tol=0.0,
                                     source=_darknet_ops("cfg/yolo-voc.cfg", "0222895", 416, 34_898_126_848)))
 def yolov2_voc(num_classes: int = VOC_CLASSES, reorg_channels: Optional[int] = None) -> nn.Module:
