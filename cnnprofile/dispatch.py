@@ -233,7 +233,7 @@ def _binary_inplace(args, kwargs):
     return args[0] if out is not None and out.shape == args[0].shape else None
 
 
-_UNARY = ("relu", "sigmoid", "tanh", "silu", "gelu", "hardswish", "hardsigmoid", "hardtanh", "clamp_min")
+_UNARY = ("relu", "sigmoid", "tanh", "silu", "gelu", "hardswish", "hardsigmoid", "hardtanh", "clamp_min", "leaky_relu")
 _BINARY = ("add", "sub", "mul", "div")
 
 # op overload -> shape-only kernel: returns the result, or None to let torch's own meta kernel decide

@@ -116,6 +116,8 @@ CASES = [
     (torch.ops.aten._native_batch_norm_legit_no_training.default,
      lambda: (torch.empty(2, 4, 3, 3), torch.empty(4), torch.empty(4), torch.empty(4), torch.empty(4), 0.1, 1e-5)),
     (torch.ops.aten.hardtanh_.default, lambda: (torch.empty(2, 3), 0.0, 6.0)),
+    (torch.ops.aten.leaky_relu.default, lambda: (torch.empty(2, 3, 4), 0.1)),
+    (torch.ops.aten.leaky_relu_.default, lambda: (torch.empty(2, 3, 4), 0.1)),
     (torch.ops.aten.pow.Tensor_Scalar, lambda: (torch.empty(2, 3), 0.75)),
 ]
 
@@ -173,11 +175,12 @@ def test_building_on_meta_leaves_real_tensors_alone():
     assert layer.weight.abs().sum() > 0
 
 
-@pytest.mark.parametrize("model", ["vgg16", "resnet50"])
+@pytest.mark.parametrize("model", ["vgg16", "resnet50", "darknet19"])
 def test_profiling_does_not_import_dynamo(model):
-    """torch._dynamo costs about a second and 100 MiB at start-up; the two headline models must not load it."""
+    """torch._dynamo costs about a second and 100 MiB at start-up; the two headline models must not load it, nor
+    Darknet's leaky ReLU (its meta kernel imports sympy)."""
     code = (f"import sys, cnnprofile; cnnprofile.profile({model!r}); "
-            "print('torch._dynamo' in sys.modules)")
+            "print('torch._dynamo' in sys.modules or 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
