@@ -2,8 +2,8 @@
 (``cnnprofile.analyses.counts``).
 
 No weights and no activations are allocated: parameters and buffers are swapped for meta tensors with
-``torch.func.functional_call``, so profiling at batch 256 costs what it costs at batch 1, and the user's
-module is left untouched.
+``torch.func.functional_call`` (a module already on meta in the profiled dtype runs with its own), so profiling
+at batch 256 costs what it costs at batch 1, and the user's module is left untouched.
 """
 from __future__ import annotations
 
