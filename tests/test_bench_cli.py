@@ -50,7 +50,7 @@ def test_text_summary_labels_flops_and_csv_has_a_header(tmp_path):
     (["--dtype", "float64"], "unsupported dtype"),
     (["--dtype", "float32", "--autocast"], "--autocast needs"),
     (["--cuda-graphs"], "--cuda-graphs needs a CUDA device"),
-    (["--output", "/proc/no-such-dir/r.jsonl"], "cannot write benchmark results"),
+    (["--output", "/proc/no-such-dir/r.jsonl"], "directory '/proc/no-such-dir' does not exist"),
     (["--output", "."], "is a directory"),
     (["nosuchnet"], "unknown model"),
 ])

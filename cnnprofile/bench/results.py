@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Iterable, Optional, Union
 
 from ..errors import InputError
+from ..files import check_directory
 
 SCHEMA = 1
 STATUSES = ("ok", "oom", "invalid", "error")
@@ -116,9 +117,8 @@ def prepare_output(path: Union[str, os.PathLike]) -> str:
     path = os.fspath(path)
     if os.path.isdir(path):
         raise InputError(f"output {path!r} is a directory; give a file name such as {path.rstrip('/')}/bench.jsonl")
+    check_directory(path)
     try:
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
         with open(path, "ab+") as f:
             if f.tell() > 0:
                 f.seek(-1, os.SEEK_END)
@@ -141,7 +141,8 @@ def append_result(path: Union[str, os.PathLike], result: BenchResult) -> None:
 def read_results(paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]]) -> list[BenchResult]:
     """Every result in the given JSON-lines files, in file order. A directory means its ``*.jsonl`` files.
 
-    A line cut short by an interrupted write (it does not end in "}") is skipped; any other malformed line is an error
+    A line cut short by an interrupted write (it starts as every result does, ``{"schema"``, and is not valid JSON)
+    is skipped; any other line that is not a result (a file of another kind: CSV, Python, plain text) is an error
     naming the file and line.
     """
     if isinstance(paths, (str, os.PathLike)):
@@ -164,9 +165,20 @@ def read_results(paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]
             if not line.strip():
                 continue
             try:
-                out.append(BenchResult.from_json(line))
-            except (ValueError, TypeError) as e:
-                if not line.rstrip().endswith("}"):  # a line cut short by an interrupted write
+                record = json.loads(line)
+            except ValueError as e:
+                if _cut_short(line):
                     continue
-                raise InputError(f"{path}:{i}: not a benchmark result: {e}") from None
+                raise InputError(f"{path}:{i}: not a benchmark result (not a JSON line: {e})") from None
+            try:
+                if not isinstance(record, dict):
+                    raise ValueError(f"a JSON {type(record).__name__}, not an object")
+                out.append(BenchResult.from_dict(record))
+            except (ValueError, TypeError) as e:
+                raise InputError(f"{path}:{i}: not a benchmark result ({e})") from None
     return out
+
+
+def _cut_short(line: str) -> bool:
+    """A result line an interrupted write left unfinished: it begins as ``to_json`` begins every line."""
+    return line.lstrip().startswith('{"schema"') and not line.rstrip().endswith("}")

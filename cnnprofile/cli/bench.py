@@ -2,7 +2,7 @@
 import click
 
 from . import cli
-from .options import format_option, model_options
+from .options import format_option, model_options, refuse_without_train
 
 DEFAULT_MODELS = ("alexnet", "googlenet", "resnet50", "vgg16")
 DEFAULT_BATCH_SIZES = {"cuda": (1, 8, 64, 256), "cpu": (1, 4)}
@@ -22,11 +22,15 @@ def parse_batch_sizes(text: str) -> tuple:
     return tuple(dict.fromkeys(sizes))
 
 
-def default_output(device: str, directory: str = "reports/bench") -> str:
+def default_output(device: str, directory: str = ".") -> str:
+    """Where results go when no --output is given: a new file in the current directory, never the repository's
+    committed results in reports/bench/."""
+    import os
+
     from ..bench.env import utc_now
 
     stamp = utc_now().replace("-", "").replace(":", "")
-    return f"{directory}/{stamp}-{device}.jsonl"
+    return os.path.join(directory, f"bench-{stamp}-{device}.jsonl")
 
 
 @cli.command()
@@ -54,12 +58,14 @@ def default_output(device: str, directory: str = "reports/bench") -> str:
 @click.option("--iters", type=click.IntRange(min=1), default=None,
               help="A fixed number of timed iterations per phase (overrides --min-time).")
 @click.option("--output", "-o", default=None, metavar="FILE",
-              help="JSON-lines file results are appended to (default: reports/bench/<UTC time>-<device>.jsonl).")
+              help="JSON-lines file results are appended to (default: ./bench-<UTC time>-<device>.jsonl); its "
+                   "directory must exist.")
 @model_options(engine=False, dtype=False, batch=False)
 @format_option
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
-def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, train, optimizer, warmup,
-          max_warmup, min_time, iters, output, input_size, model_kwargs, fmt, progress):
+@click.pass_context
+def bench(ctx, models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, train, optimizer,
+          warmup, max_warmup, min_time, iters, output, input_size, model_kwargs, fmt, progress):
     """Benchmark MODELS (default: a few zoo models) over batch sizes: latency, images/s, memory, TFLOP/s."""
     import sys
 
@@ -74,6 +80,7 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
     dtype = dtype_name(parse_dtype(dtype))
     if autocast and dtype == "float32":
         raise InputError("--autocast needs --dtype float16 or bfloat16")
+    refuse_without_train(ctx, train)
     optimizer = check_optimizer(optimizer)
     if cuda_graphs and train:
         raise InputError("--cuda-graphs times a captured forward pass; it cannot be combined with --train")
@@ -89,6 +96,7 @@ def bench(models, device, batch_sizes, dtype, autocast, channels_last, compile_,
                       compile=compile_, cuda_graphs=cuda_graphs, train=train, optimizer=optimizer, warmup=warmup,
                       max_warmup_s=max_warmup, min_time_s=min_time, iters=iters, inputs=tuple(input_size or ()))
 
+    click.echo(f"Appending results to {path}", err=True)
     from tqdm import tqdm
 
     with tqdm(total=len(sources) * len(sizes), file=sys.stderr, unit="cell", disable=not progress,

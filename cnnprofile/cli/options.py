@@ -89,3 +89,23 @@ def engine_option(fn):
     return click.option("--engine", type=click.Choice(list(ENGINES)), default=None,
                         help=f"Counting engine (default: meta, or real for models whose shapes depend on the "
                              f"data; {described}).")(fn)
+
+
+TRAIN_ONLY = ("optimizer", "trainable", "freeze")
+
+
+def refuse_without_train(ctx, train: bool) -> None:
+    """--optimizer, --trainable and --freeze describe a training step: given without --train they are refused,
+    never silently ignored (``--optimizer`` has a default, so only an option typed on the command line counts)."""
+    from click.core import ParameterSource
+
+    if train:
+        return
+    given = [name for name in TRAIN_ONLY if name in ctx.params
+             and ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)]
+    if given:
+        from ..errors import InputError
+
+        names = " and ".join(f"--{n}" for n in given)
+        verb = "needs --train (it describes" if len(given) == 1 else "need --train (they describe"
+        raise InputError(f"{names} {verb} a training step)")

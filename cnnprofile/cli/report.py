@@ -25,12 +25,12 @@ def _split(models: tuple, bench: tuple) -> tuple:
 @click.argument("models", nargs=-1)
 @_BENCH
 @click.option("-o", "--output", default=None, metavar="FILE.html",
-              help="Where to write the report (default: reports/zoo.html).")
+              help="Where to write the report (default: ./cnnprofile-report.html); its directory must exist.")
 @click.option("--title", default=None, help="The report's title.")
 @click.option("--lecture", is_flag=True,
               help="The lecture's comparison instead: Canziani et al.'s figure set for the lecture's models and "
                    "the lecture's verdicts checked against our numbers (default output: "
-                   "reports/lecture-comparison.html). Takes no MODELS.")
+                   "./lecture-comparison.html). Takes no MODELS.")
 @_OPS
 @_DEVICE
 @model_options()

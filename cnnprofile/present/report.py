@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -29,8 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_OUTPUT", "LECTURE_OUTPUT", "ReportData", "ReportModel", "bench_files", "charts_svg",
            "check_writable", "collect", "default_models", "html_grid", "render_html", "write_report"]
 
-DEFAULT_OUTPUT = os.path.join("reports", "zoo.html")
-LECTURE_OUTPUT = os.path.join("reports", "lecture-comparison.html")
+# Defaults go to the current directory, where a user's own output goes: the committed examples in reports/ are
+# rewritten only by naming them (reports/regenerate.sh).
+DEFAULT_OUTPUT = "cnnprofile-report.html"
+LECTURE_OUTPUT = "lecture-comparison.html"
 # LeNet-5 is left out of the default report: a 32x32 MNIST network has no ImageNet figure and its 0.3M MACs
 # would squeeze the ImageNet models into one corner of every log-scale chart. Name it to include it.
 LEFT_OUT_BY_DEFAULT = ("lenet5",)
