@@ -140,7 +140,7 @@ def test_fit_finds_the_edge():
 
 
 @pytest.mark.parametrize("text,expected", [("24GB", 24 * 10**9), ("22GiB", 22 * 2**30), ("1.5 MB", 1_500_000),
-                                           ("512", 512)])
+                                           ("512B", 512), ("1kib", 1024)])
 def test_parse_size(text, expected):
     assert parse_size(text) == expected
 
@@ -150,8 +150,10 @@ def test_parse_size(text, expected):
     ({"train": True, "trainable": ["head.*"]}, "matches no parameter"),
     ({"train": True, "freeze": ["*"]}, "nothing is trainable"),
     ({"amp": "int8"}, "not an autocast dtype"),
-    ({"fit": "-3GB"}, "malformed memory size"),
-    ({"fit": "0GB"}, "must be positive"),
+    ({"fit": "-3GB"}, "expected a positive number with a unit"),
+    ({"fit": "0GB"}, "expected a positive number with a unit"),
+    ({"fit": "24"}, "expected a positive number with a unit"),
+    ({"fit": "1GB", "batch": 4}, "cannot be combined with batch"),
     ({"fit": 100}, "does not fit"),
 ])
 def test_bad_input_is_one_clear_error(kwargs, message):

@@ -39,8 +39,13 @@ def test_text_shows_the_breakdown_and_definitions():
 
 @pytest.mark.parametrize("args,message", [
     (["--train", "--optimizer", "rmsprop"], "unknown optimizer"),
-    (["--fit", "lots"], "malformed memory size"),
-    (["--fit", "0GB"], "must be positive"),
+    (["--fit", "lots"], "'lots': expected a positive number with a unit"),
+    (["--fit", "0GB"], "'0GB': expected a positive number with a unit"),
+    (["--fit", "-5GB"], "'-5GB': expected a positive number with a unit"),
+    (["--fit", "24"], "'24': expected a positive number with a unit"),
+    (["--fit", "24GB", "--batch", "8"], "cannot be combined with --batch"),
+    (["--optimizer", "adam"], "--optimizer needs --train"),
+    (["--optimizer", "adam", "--freeze", "f6.*"], "--optimizer and --freeze need --train"),
     (["--train", "--trainable", "nothing.*"], "matches no parameter"),
     (["--amp", "int8"], "not an autocast dtype"),
     (["--train", "--freeze", "*"], "nothing is trainable"),

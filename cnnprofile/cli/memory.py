@@ -2,7 +2,8 @@
 import click
 
 from . import cli
-from .options import model_options
+from ..present.formatting import FORMATS
+from .options import model_options, refuse_without_train
 
 _RULE_OPTIONS = ("trainable", "freeze")
 
@@ -35,7 +36,8 @@ def _rules(ctx, trainable, freeze) -> list:
 @click.option("--device", default="cuda", show_default=True, type=click.Choice(["cuda", "cpu"]),
               help="Whose allocator and kernels to model.")
 @click.option("--fit", default=None, metavar="SIZE", help="Find the largest batch whose peak fits, e.g. 24GB or 22GiB.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format (json and csv give exact integers).")
 @click.option("--layers", "show_layers", is_flag=True, help="Also print per-layer MACs, FLOPs and saved bytes.")
 @click.pass_context
 def memory(ctx, model, input_size, batch, dtype, model_kwargs, train, optimizer, trainable, freeze, amp, device,
@@ -45,18 +47,19 @@ def memory(ctx, model, input_size, batch, dtype, model_kwargs, train, optimizer,
     from ..analyses.memory import memory as predict
     from ..analyses.memory.fit import parse_size
     from ..analyses.memory.optimizers import check_optimizer
-    from ..present.memory_table import render_json, render_text
+    from ..present.memory_table import render_csv, render_json, render_markdown, render_text
 
-    if not train and (trainable or freeze):
-        raise InputError("--trainable and --freeze need --train")
+    refuse_without_train(ctx, train)
     check_optimizer(optimizer)
     if fit is not None:
         parse_size(fit)
+        if batch is not None:
+            raise InputError("--fit searches for the largest batch that fits; it cannot be combined with --batch")
     options = dict(dtype=dtype, amp=amp, train=train, optimizer=optimizer if train else "none", device=device,
                    kwargs=model_kwargs)
     report = predict(model, input_size, batch=batch, rules=_rules(ctx, trainable, freeze), fit=fit, **options)
-    if fmt == "json":
-        click.echo(render_json(report), nl=False)
+    if fmt != "text":
+        click.echo({"json": render_json, "csv": render_csv, "markdown": render_markdown}[fmt](report), nl=False)
         return
     full = None
     if train and report.frozen_params:

@@ -3,7 +3,7 @@ import click
 
 from . import cli
 from .memory import _OrderedRules, _rules
-from .options import format_option, model_options
+from .options import format_option, model_options, refuse_without_train
 
 
 @cli.command(cls=_OrderedRules)
@@ -40,8 +40,7 @@ def table(ctx, model, input_size, batch, dtype, model_kwargs, engine, all_layers
 
     if all_layers and depth is not None:
         raise InputError("--all and --depth are mutually exclusive")
-    if not train and (trainable or freeze):
-        raise InputError("--trainable and --freeze need --train")
+    refuse_without_train(ctx, train)
     if train:
         from ..analyses.memory.optimizers import check_optimizer
 

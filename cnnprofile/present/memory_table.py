@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..analyses.memory.report import MemoryReport
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "markdown", "csv", "json")
 
 
 def _bytes(n: int) -> str:
@@ -82,4 +82,33 @@ def render_text(r: MemoryReport, full: Optional[MemoryReport] = None, top: int =
                 + ", ".join(f"{op} ({phase})" for phase, op, _ in r.uncounted_ops)]
     out += ["", "Target:"] + [f"  - {note}" for note in r.target_notes]
     out += ["", "Definitions:"] + [f"  - {text}" for text in vars(r.definitions).values()]
+    return "\n".join(out) + "\n"
+
+
+def _figures(report: MemoryReport) -> list:
+    """(key, exact value) of every figure the JSON has, in its order."""
+    return list(report.to_json_dict().items())
+
+
+def render_csv(report: MemoryReport) -> str:
+    """One row per figure, exact integers, under the JSON's keys: ``figure,value``."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["figure", "value"])
+    writer.writerows(_figures(report))
+    return buf.getvalue()
+
+
+def render_markdown(report: MemoryReport) -> str:
+    """The figures as a Markdown table: the JSON's keys, exact values and the rounded ones the text shows."""
+    what = f"training step ({report.optimizer})" if report.train else "inference"
+    out = [f"**{report.model}**, {what}, batch {report.batch}, input {'x'.join(map(str, report.input_shape))}, "
+           f"{report.dtype}" + (f", autocast {report.amp}" if report.amp else "") + f", target {report.device}", "",
+           "| Figure | Value | Rounded |", "|---|---:|---:|"]
+    for key, value in _figures(report):
+        rounded = _bytes(value) if key.endswith("_bytes") else _count(value)
+        out.append(f"| {key} | {value} | {rounded} |")
     return "\n".join(out) + "\n"

@@ -94,6 +94,8 @@ def memory(model: Union[str, nn.Module], input_size=None, *, batch: Optional[int
     allocator and kernels to model, ``"cuda"`` or ``"cpu"``. ``fit``: a memory size (``"24GB"``, ``"22GiB"``
     or bytes); the report is then for the largest batch that fits, with ``max_batch`` set.
     """
+    if fit is not None and batch is not None:
+        raise InputError("fit searches for the largest batch that fits; it cannot be combined with batch")
     predictor = Predictor(model, input_size, batch=batch, dtype=dtype, amp=amp, train=train, optimizer=optimizer,
                           trainable=trainable, freeze=freeze, rules=rules, device=device, kwargs=kwargs)
     if fit is None:

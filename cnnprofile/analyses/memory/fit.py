@@ -7,22 +7,25 @@ from typing import Union
 
 from ...errors import InputError
 
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+# One rule for every size: a positive number and a unit. A bare "24" is refused rather than guessed (bytes? GB?).
+SIZE_RULE = "expected a positive number with a unit: B, kB, MB, GB, TB (decimal) or KiB, MiB, GiB, TiB, e.g. 24GB"
 
 
 def parse_size(text: Union[str, int]) -> int:
-    """``"24GB"`` -> 24 * 10^9 bytes (decimal units; ``KiB``/``MiB``/``GiB`` are binary); an int is bytes."""
+    """``"24GB"`` -> 24 * 10^9 bytes (decimal units; ``KiB``/``MiB``/``GiB`` are binary); a Python int is bytes.
+
+    Malformed, unitless, zero and negative sizes all get the same one-line error.
+    """
     if isinstance(text, int) and not isinstance(text, bool):
         value = text
     else:
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*", str(text))
         unit = m.group(2).lower() if m else None
-        if m is None or unit not in _UNITS:
-            raise InputError(f"malformed memory size {text!r}; expected a number with a unit, e.g. 24GB or 22GiB")
-        value = int(float(m.group(1)) * _UNITS[unit])
+        value = int(float(m.group(1)) * _UNITS[unit]) if m and unit in _UNITS else 0
     if value <= 0:
-        raise InputError(f"memory size must be positive, got {text!r}")
+        raise InputError(f"memory size {text!r}: {SIZE_RULE}")
     return value
 
 
