@@ -22,6 +22,7 @@ class Call:
     output_shape: tuple = ()
     children: int = 0
     output: Any = None  # what the module returned (as recorded: shape-only stand-ins for real tensors)
+    input_shape: tuple = ()  # the shape of its first tensor argument: what a layer that refuses its input was given
 
 
 def output_shape(value) -> tuple:
@@ -62,7 +63,7 @@ class CallLog:
         parent = self.stack[-1] if self.stack else None
         call = Call(id=len(self.calls), module=module, name=self._names.get(id(module), "?"),
                     parent=parent.id if parent else None, depth=parent.depth + 1 if parent else 0,
-                    path=(parent.path if parent else ()) + (len(self.calls),))
+                    path=(parent.path if parent else ()) + (len(self.calls),), input_shape=main_shape(args))
         if parent is not None:
             parent.children += 1
         self.calls.append(call)

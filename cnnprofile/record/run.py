@@ -7,6 +7,7 @@ moved, cast or changed.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
@@ -99,25 +100,58 @@ def _random_like(name: str, t: torch.Tensor, dtype: torch.dtype, kind: str) -> t
 
 # --- errors ------------------------------------------------------------------------------------------------
 
-_DATA_DEPENDENT = ("; its shapes depend on the data, which the meta device cannot know: profile it with "
-                   "engine 'real' (--engine real)")
+# Room for the cause in the data-dependent error, so the whole line stays near 200 characters.
+_LINE = 200
+_AXES = {1: "N x C x L", 2: "N x C x H x W", 3: "N x C x T x H x W"}
+# PyTorch's words for a layer given the wrong rank: (unbatched rank, batched rank) (convolutions, pooling), or
+# the one rank it takes (batch norm).
+_RANK = (re.compile(r"Expected (\d)D \(unbatched\) or (\d)D \(batched\) input to \w+, but got input of size: "),
+         re.compile(r"expected (\d)D input \(got \dD input\)"))
 
 
 def cannot_run(name: str, input_shape, raised: ModelRaised, engine: str = "", suggest_real: bool = False) -> TraceError:
     """The one-line error for a model that cannot run on its input, naming the input and the layer that failed.
 
-    ``input_shape`` is a shape or ``Inputs``. On the meta device an op whose output shape depends on values
-    (``nonzero``: detection's box selection) fails; the error then points at the real engine.
+    ``input_shape`` is a shape or ``Inputs``. A layer given a tensor of the wrong rank says which rank it takes.
+    On the meta device an op whose output shape depends on values (``nonzero``: detection's box selection)
+    fails; the error then leads with what to do (the real engine), then the cause, in about 200 characters.
     """
     call = raised.call
-    where = (f"layer '{call.name or '(model)'}' ({type(call.module).__name__}) failed" if call is not None
-             else "the forward pass failed")
+    layer = f"layer '{call.name or '(model)'}' ({type(call.module).__name__})" if call is not None else ""
+    where = f"{layer} failed" if call is not None else "the forward pass failed"
     with_engine = f" with {engine}" if engine else ""
     shown = input_shape.text() if hasattr(input_shape, "text") else "x".join(map(str, input_shape))
     reason = first_line(raised.error)
-    data_dependent = suggest_real and any(key in reason for key in ("meta", "data-dependent", "nonzero"))
-    return TraceError(f"{name} cannot run on input {shown}{with_engine}: {where}: {reason}"
-                      + (_DATA_DEPENDENT if data_dependent else ""))
+    if suggest_real and any(key in reason for key in ("meta", "data-dependent", "nonzero")):
+        lead = (f"{name}: profile it with engine 'real' (--engine real): its shapes depend on the data, which the "
+                "meta device cannot know (" + (f"{layer} " if layer else ""))
+        return TraceError(lead + _cause(reason, max(40, _LINE - len(lead) - 1)) + ")")
+    rank = _rank_problem(call, reason)
+    return TraceError(f"{name} cannot run on input {shown}{with_engine}: " + (f"{layer} {rank}" if rank else
+                                                                              f"{where}: {reason}"))
+
+
+def _rank_problem(call, reason: str) -> str:
+    """"takes a 4-D input (N x C x H x W, or 3-D without the batch), got a 2-D one (3x224)" where the layer
+    refused the rank of its input, else ""."""
+    m = next((m for m in (p.search(reason) for p in _RANK) if m), None) if call is not None else None
+    if m is None:
+        return ""
+    batched = int(m.group(m.lastindex))
+    takes = [_AXES[batched - 2]] if batched - 2 in _AXES else []
+    takes += [f"or {m.group(1)}-D without the batch"] if m.lastindex == 2 else []
+    got = call.input_shape
+    return (f"takes a {batched}-D input" + (f" ({', '.join(takes)})" if takes else "")
+            + (f", got a {len(got)}-D one ({'x'.join(map(str, got))})" if got else f": {reason}"))
+
+
+def _cause(reason: str, limit: int) -> str:
+    """The op that needs the data (``torch.nonzero``) where the message names one, else its first sentence, cut."""
+    op = re.search(r"\b(torch\.\w+)\(\)", reason)
+    if op:
+        return f"calls {op.group(1)}"
+    text = reason.split(". ")[0].rstrip(".")
+    return text if len(text) <= limit else text[:limit - 3].rsplit(" ", 1)[0] + "..."
 
 
 def traced(model, input_size=None, batch: int | None = None, kwargs: dict | None = None,
