@@ -129,9 +129,24 @@ def layer_cells(rows, exact_numbers: bool = False, groups: tuple = ()) -> list:
 HEADERS = ["Layer", "Module", "Type", "Output (HxWxC)", "Memory (elems)", "Params", "MACs", "FLOPs", ""]
 
 
-def headers(groups: tuple = ()) -> list:
-    """The layer table's headers with the optional columns of ``groups``."""
-    return HEADERS[:-1] + [h for g in groups if g in GROUP_COLUMNS for h in GROUP_COLUMNS[g][0]] + HEADERS[-1:]
+# The output column names its axes by the rank of the feature maps (a row's shape, batch included): a vector
+# (N, F) reads F under any of them, so images keep HxWxC.
+_AXES_BY_RANK = {3: "LxC", 4: "HxWxC", 5: "TxHxWxC"}
+
+
+def output_header(rows=()) -> str:
+    """"Output (HxWxC)" for images, "Output (LxC)" for 1-D signals, "Output (TxHxWxC)" for video; "Output (...xC)" where
+    the rows' feature maps have several ranks."""
+    ranks = {len(r.output_shape) for r in rows if len(r.output_shape) >= 3}
+    if len(ranks) > 1:
+        return "Output (...xC)"
+    return f"Output ({_AXES_BY_RANK.get(ranks.pop() if ranks else 4, '...xC')})"
+
+
+def headers(groups: tuple = (), rows=()) -> list:
+    """The layer table's headers with the optional columns of ``groups``; ``rows`` name the output's axes."""
+    heads = [output_header(rows) if h == HEADERS[3] else h for h in HEADERS]
+    return heads[:-1] + [h for g in groups if g in GROUP_COLUMNS for h in GROUP_COLUMNS[g][0]] + heads[-1:]
 
 
 def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
@@ -203,7 +218,7 @@ def to_text(profile: Profile, rows, *, view: str, exact_numbers: bool = False, m
     header = (f"{profile.model}: {_inputs_text(profile)}, {profile.dtype}, "
               f"engine {profile.engine}, view {view}") + (f"\nEngine {profile.engine}: {profile.engine_note}"
                                                            if profile.engine_note else "")
-    heads = headers(profile.groups)
+    heads = headers(profile.groups, rows)
     grid = Table(headers=tuple(heads), rows=tuple(tuple(r) for r in layer_cells(rows, exact_numbers, profile.groups)),
                  align=right_aligned(len(heads), 3, len(heads) - 1))
     table = render_grid(grid, markdown)
