@@ -43,4 +43,4 @@ def lecture_report(tmp_path_factory):
         finally:
             os.chdir(cwd)
     assert res.exit_code == 0, res.output
-    return d / "reports" / "lecture-comparison.html", res.output, seen[0]
+    return d / "lecture-comparison.html", res.output, seen[0]

@@ -82,7 +82,7 @@ def test_batch_and_dtype():
 
 @pytest.mark.parametrize("args, message", [
     (["table", "vgg61"], "unknown model 'vgg61'; did you mean"),
-    (["table", "vgg16", "--input", "3x224"], "input 3x224: layer 'features.0' (Conv2d) failed"),
+    (["table", "vgg16", "--input", "3x224"], "input 3x224: layer 'features.0' (Conv2d) takes a 4-D input"),
     (["table", "vgg16", "--input", "1x3x-5x5"], "input '1x3x-5x5': malformed shape"),
     (["table", "vgg16", "--input", "abc"], "input 'abc': malformed shape"),
     (["table", "vgg16", "--input", "1x3x0x5"], "positive integer"),

@@ -43,7 +43,7 @@ def test_the_command_writes_the_default_path_and_says_how_many_claims_hold(lectu
     path, output, _ = lecture_report
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     held = sum(v.holds for v in expected)
-    assert output.strip() == (f"wrote reports/lecture-comparison.html (12 models, 8 benchmark results, "
+    assert output.strip() == (f"wrote lecture-comparison.html (12 models, 8 benchmark results, "
                               f"{held} of {len(expected)} verdict claims hold)")
 
 

@@ -103,7 +103,8 @@ def test_report_command_writes_the_default_path(workdir, monkeypatch):
     monkeypatch.chdir(workdir)
     res = CliRunner().invoke(cli, ["report", "alexnet"])
     assert res.exit_code == 0, res.output
-    assert (workdir / "reports" / "zoo.html").read_text().startswith("<!DOCTYPE html>")
+    assert (workdir / "cnnprofile-report.html").read_text().startswith("<!DOCTYPE html>")
+    assert res.output.startswith("wrote cnnprofile-report.html (1 models)")
 
 
 def test_shell_expanded_bench_glob_is_taken_back(workdir):

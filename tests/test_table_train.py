@@ -150,7 +150,8 @@ def test_default_output_has_no_training_columns():
     (["--train", "--optimizer", "lion"], "unknown optimizer 'lion'"),
     (["--train", "--trainable", "head.*"], "matches no parameter"),
     (["--train", "--freeze", "*"], "nothing is trainable"),
-    (["--trainable", "fc.*"], "need --train"),
+    (["--trainable", "fc.*"], "--trainable needs --train"),
+    (["--optimizer", "adam"], "--optimizer needs --train"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     result = CliRunner().invoke(cli, ["table", "lenet5", *args])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .data import ChartData, best_throughput, common_batch, linear_fit, series
 from .labels import place_labels
-from .style import LINE_STYLES, empty, figure, footnote, gid, pad_limits, plain_ticks
+from .style import LINE_STYLES, empty, figure, footnote, gid, legend_outside, pad_limits, plain_ticks
 
 OOM = "oom"  # the id suffix of out-of-memory marks
 PREDICTED, MEASURED = "predicted", "measured"  # the id suffixes of the memory chart's lines and points
@@ -58,7 +58,7 @@ def _per_batch(data: ChartData, attr, title, ylabel, scale=1.0, footer="", measu
         ax.set_ylim(0, (max(values) if values else 1) * 1.15)
     else:
         ax.set_ylim(top=ax.get_ylim()[1] * 1.6)
-    ax.legend(fontsize=8, loc="best")
+    legend_outside(ax)
     notes = [footer] if footer else []
     notes += ["Circled points: timings flagged noisy (wide spread)."] if any_noisy else []
     footnote(fig, " ".join(notes))
@@ -127,7 +127,7 @@ def memory_vs_batch(data: ChartData):
         ax.set_ylim(top=ax.get_ylim()[1] * 1.6)
     else:
         ax.set_ylim(0, (max(values) * scale if values else 1) * 1.15)
-    ax.legend(fontsize=7, loc="best")
+    legend_outside(ax, fontsize=7)
     notes = []
     if lines:
         devices = ", ".join(sorted({"CUDA's caching allocator" if m.device == "cuda" else "the CPU allocator"
@@ -180,7 +180,7 @@ def ops_vs_latency(data: ChartData):
         ends = [0, max(xs) * 1.05]
         ax.plot(ends, [slope * x + intercept for x in ends], color="#333333", lw=1,
                 label=f"fit: {slope:.3g} ms per G-MAC + {intercept:.3g} ms (R\u00b2 = {r2:.3f})")
-        ax.legend(fontsize=8, loc="upper left")
+        legend_outside(ax)
     pad_limits(ax, xs, ys, pad=0.15)
     ax.set_xlim(left=0)
     place_labels(ax, xs, ys, [c.series for c in pts], [4] * len(pts))

@@ -10,11 +10,6 @@ from typing import Iterable, Literal, Mapping, Optional, Sequence
 
 OpsUnit = Literal["macs", "flops"]
 
-# Twenty colours that stay apart on a white page (matplotlib's tab20, dark shades first): a report of the
-# whole zoo still gives every model its own colour.
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-           "#bcbd22", "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94",
-           "#f7b6d2", "#9edae5", "#dbdb8d", "#c7c7c7")
 UNKNOWN = "#555555"  # a model that is not in the colour map (it cannot happen through chart_data)
 
 
@@ -109,11 +104,12 @@ def bench_cells(results: Sequence, macs: Optional[Mapping[str, int]] = None) -> 
 
 
 def colour_map(names: Iterable[str]) -> dict:
-    """{model: colour}, one per distinct name in first-seen order: the same model, the same colour everywhere."""
-    out: dict = {}
-    for n in names:
-        out.setdefault(n, PALETTE[len(out) % len(PALETTE)])
-    return out
+    """{model: colour}, one per distinct name in first-seen order: the same model, the same colour everywhere, and
+    no two models one colour however many there are (``palette``)."""
+    from .palette import palette
+
+    distinct = list(dict.fromkeys(names))
+    return dict(zip(distinct, palette(len(distinct))))
 
 
 @dataclass(frozen=True)

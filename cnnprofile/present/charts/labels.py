@@ -1,11 +1,16 @@
 """Label placement: every point named, no label over another label or point."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from .style import STYLE
 
 CROWD = 30  # above this many points, a label with no clear spot is left out rather than drawn over others
+LABEL = "label:"  # the id prefix of a point's label: SVG readers and tests find the labels by it
+FONT_SIZE = 8.5
+RINGS = (12, 24, 38, 56, 80, 110)  # points beyond the nearest spots where a label may go, with a leader line
+ANGLES = 16
 
 
 def short_names(names: Sequence[str]) -> list:
@@ -14,23 +19,32 @@ def short_names(names: Sequence[str]) -> list:
     return [s if shorts.count(s) == 1 else n for n, s in zip(names, shorts)]
 
 
+def _align(dx: float, dy: float) -> tuple:
+    """The alignment that puts a label on the far side of its offset, so it grows away from its point."""
+    ha = "left" if dx > 0.3 * abs(dy) else "right" if dx < -0.3 * abs(dy) else "center"
+    va = "bottom" if dy > 0.3 * abs(dx) else "top" if dy < -0.3 * abs(dx) else "center"
+    return ha, va
+
+
 def _spots(r: float) -> list:
-    """Offsets (points) and alignments to try, nearest first: around the point, then further out with a leader."""
-    near = [(r, 0, "left", "center"), (-r, 0, "right", "center"), (0, r, "center", "bottom"),
-            (0, -r, "center", "top"), (r * .7, r * .7, "left", "bottom"), (r * .7, -r * .7, "left", "top"),
-            (-r * .7, r * .7, "right", "bottom"), (-r * .7, -r * .7, "right", "top")]
-    return near + [(dx * s, dy * s, ha, va) for s in (1.8, 2.8) for dx, dy, ha, va in
-                   ((r + 10, 14, "left", "bottom"), (r + 10, -14, "left", "top"),
-                    (-r - 10, 14, "right", "bottom"), (-r - 10, -14, "right", "top"))]
+    """Offsets (points) and alignments to try, nearest first: around the point, then rings further out (those
+    get a leader line back to the point)."""
+    near = [(r, 0), (-r, 0), (0, r), (0, -r), (r * .7, r * .7), (r * .7, -r * .7), (-r * .7, r * .7),
+            (-r * .7, -r * .7)]
+    far = [(round((r + ring) * math.cos(a), 2), round((r + ring) * math.sin(a), 2))
+           for ring in RINGS for a in (2 * math.pi * k / ANGLES for k in range(ANGLES))]
+    return [(dx, dy, *_align(dx, dy)) for dx, dy in near + far]
 
 
-def place_labels(ax, xs, ys, names, radii) -> None:
-    """Label every point, trying spots around it until the label overlaps no other label or point.
+def place_labels(ax, xs, ys, names, radii) -> list:
+    """Label every point, trying spots around it until the label overlaps no other label or point and stays in
+    the plot; returns the names that found no clear spot anywhere (left out, and said so on the chart).
 
-    With more than ``CROWD`` points, a label that finds no clear spot is left out (the caller says so).
+    Call it last, once the figure's size, legend and notes are final: a label is placed in display space.
     """
     names = short_names(names)
     import matplotlib
+    from matplotlib.text import Text
 
     with matplotlib.rc_context(STYLE):
         renderer = ax.figure.canvas.get_renderer()
@@ -39,17 +53,19 @@ def place_labels(ax, xs, ys, names, radii) -> None:
         pt = ax.figure.dpi / 72
         dots = [matplotlib.transforms.Bbox.from_bounds(*(to_px((x, y)) - 2 * pt), 4 * pt, 4 * pt)
                 for x, y in zip(xs, ys)]
-        frame, placed = ax.get_window_extent(renderer), []
+        frame, placed, left_out = ax.get_window_extent(renderer), [], []
         for i in sorted(range(len(xs)), key=lambda i: -ys[i]):
             r = radii[i] + 2
-            spots = _spots(r)
             chosen = None
-            for dx, dy, ha, va in spots:
-                far = abs(dx) > r * 1.5 or abs(dy) > r * 1.5
+            for dx, dy, ha, va in _spots(r):
+                far = math.hypot(dx, dy) > r * 1.5
                 label = ax.annotate(names[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points",
-                                    ha=ha, va=va, fontsize=8.5, zorder=5,
-                                    arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.6} if far else None)
-                box = label.get_window_extent(renderer).expanded(1.04, 1.15)
+                                    ha=ha, va=va, fontsize=FONT_SIZE, zorder=5, gid=LABEL + names[i],
+                                    arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.6,
+                                                "shrinkA": 0, "shrinkB": 2} if far else None)
+                # The text's own box: an annotation's extent would take in its leader line too.
+                label.update_positions(renderer)
+                box = Text.get_window_extent(label, renderer).expanded(1.04, 1.15)
                 clear = (frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
                          and not any(box.overlaps(b) for b in placed)
                          and not any(box.overlaps(d) for j, d in enumerate(dots) if j != i))
@@ -57,10 +73,11 @@ def place_labels(ax, xs, ys, names, radii) -> None:
                     chosen = box
                     break
                 label.remove()
-            if chosen is None and len(xs) > CROWD:
+            if chosen is None:
+                left_out.append(names[i])
                 continue
-            if chosen is None:  # nowhere clear: keep the first spot rather than lose the name
-                dx, dy, ha, va = spots[0]
-                chosen = ax.annotate(names[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points",
-                                     ha=ha, va=va, fontsize=8.5, zorder=5).get_window_extent(renderer)
             placed.append(chosen)
+        if left_out and len(xs) <= CROWD:  # a crowded chart's caller says so in its note
+            ax.text(0.01, 0.01, "Not labelled (no clear spot): " + ", ".join(left_out), transform=ax.transAxes,
+                    fontsize=7, color="#555555", ha="left", va="bottom")
+    return left_out

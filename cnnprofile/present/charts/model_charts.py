@@ -5,7 +5,8 @@ import math
 
 from .data import ChartData, size_legend_values
 from .labels import CROWD, place_labels
-from .style import OPS_LABEL, empty, figure, footnote, gid, pad_limits, pad_limits_log_x, plain_ticks
+from .style import (OPS_LABEL, empty, figure, footnote, gid, legend_outside, pad_limits, pad_limits_log_x,
+                    plain_ticks)
 
 MAX_BUBBLE = 2400.0  # points^2 of the largest bubble
 
@@ -58,14 +59,14 @@ def accuracy_vs_ops(data: ChartData):
         if len(shown) > CROWD else ""
     footnote(fig, f"Batch 1, each model at its native input size ({', '.join(f'{r}x{r}' for r in res)}). "
              + _missing(points) + crowded)
-    place_labels(ax, xs, ys, [p.name for p in shown], [math.sqrt(area(p.params) / math.pi) for p in shown])
     sizes = size_legend_values([p.params for p in shown])
     handles = [ax.scatter([], [], s=area(v), c="#dddddd", edgecolors="black", linewidths=0.6,
                           label=f"{_round_count(v)} parameters") for v in sizes]
     # Legend spacing is in font sizes; leave room for the largest reference bubble so none spills out.
     span = 2 * math.sqrt(area(max(sizes)) / math.pi) / 8.5
-    ax.legend(handles=handles, loc="lower right", labelspacing=max(1.0, span * 0.6), borderpad=max(1.0, span * 0.5),
-              handletextpad=max(1.0, span * 0.3), title="Bubble area", fontsize=8.5, framealpha=0.9)
+    legend_outside(ax, handles=handles, labelspacing=max(1.0, span * 0.6), borderpad=max(1.0, span * 0.5),
+                   handletextpad=max(1.0, span * 0.3), title="Bubble area", fontsize=8.5, framealpha=0.9)
+    place_labels(ax, xs, ys, [p.name for p in shown], [math.sqrt(area(p.params) / math.pi) for p in shown])
     return fig
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .data import ChartData
-from .style import empty, figure, footnote, gid, plain_ticks
+from .style import empty, figure, footnote, gid, legend_outside, plain_ticks
 
 
 def roofline(data: ChartData):
@@ -37,7 +37,7 @@ def roofline(data: ChartData):
     ax.set_ylim(roof.bandwidth_gbs * lo / 1e3 / 2, roof.peak_tflops * 2.5)
     plain_ticks(ax.xaxis)
     plain_ticks(ax.yaxis)
-    ax.legend(fontsize=8, loc="lower right", ncols=2 if len(models) > 8 else 1)
+    legend_outside(ax)
     memory = sum(p.bound == "memory" for p in pts)
     footnote(fig, f"Batch {roof.batch}; each point is one layer row (FLOPs > 0) at min(peak, bandwidth x "
                   f"intensity): {memory} of {len(pts)} layers sit under the memory roof. Bytes: every operand "

@@ -75,3 +75,21 @@ def plain_ticks(axis, decades: bool = True) -> None:
         axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
+
+
+LEGEND_ROWS = 24  # entries per legend column before a second column starts
+
+
+def legend_outside(ax, **kwargs):
+    """The legend to the right of the plot, never over a line or a point; the figure widens by the legend's
+    width, so the plot keeps its size however many entries there are. Call it before placing labels."""
+    handles = kwargs.get("handles") or ax.get_legend_handles_labels()[0]
+    if not handles:
+        return None
+    kwargs.setdefault("fontsize", 8)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                       ncols=1 + (len(handles) - 1) // LEGEND_ROWS, **kwargs)
+    fig = ax.figure
+    width = legend.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi
+    fig.set_figwidth(fig.get_figwidth() + width + 0.15)
+    return legend
