@@ -42,6 +42,6 @@ def test_output_matches_the_golden_file(golden, request):
 
 def test_readme_shows_the_golden_vgg16_table():
     text = README.read_text(encoding="utf-8")
-    match = re.search(r"`cnnprofile table vgg16` prints:\n\n```\n(.*?)```\n", text, re.S)
+    match = re.search(r"`cnnprofile table vgg16` prints:\n\n<!-- output: table vgg16 -->\n```\n(.*?)```\n", text, re.S)
     assert match, "README's `cnnprofile table vgg16` example is missing"
     assert match.group(1) == (GOLDEN / "table_vgg16.txt").read_text(encoding="utf-8")
