@@ -9,9 +9,10 @@ An example is marked in README.md by an HTML comment naming the command (invisib
     <!-- end output -->
 
 Between the markers: a fenced block (its fences dropped, and leading lines that echo the command, starting
-"cnnprofile ", dropped too) or plain Markdown (`--format markdown` output shown as it renders). A line "..."
-stands for any run of lines the README leaves out; every other line must match the command's output exactly
-(trailing spaces aside), in order.
+"cnnprofile " or "$ cnnprofile ", dropped too) or plain Markdown (`--format markdown` output shown as it
+renders). An example that starts "Error: " is a refusal (exit status 2). A line "..." stands for any run of
+lines the README leaves out; every other line must match the command's output exactly (trailing spaces
+aside), in order.
 """
 import re
 import shlex
@@ -36,7 +37,7 @@ def examples(text: str) -> list:
         if lines[0].startswith("```"):
             assert lines[-1].startswith("```"), f"unclosed fence in the example of {m.group(1)!r}"
             lines = lines[1:-1]
-            while lines and lines[0].startswith("cnnprofile "):
+            while lines and lines[0].startswith(("cnnprofile ", "$ cnnprofile ")):
                 lines = lines[1:]
         out.append((m.group(1), [line.rstrip() for line in lines]))
     return out
@@ -87,7 +88,8 @@ def test_every_printed_layer_table_in_the_readme_is_a_checked_example():
 @pytest.mark.parametrize("command,expected", EXAMPLES, ids=[c for c, _ in EXAMPLES])
 def test_the_readme_example_is_what_the_command_prints(command, expected):
     result = CliRunner().invoke(cli, shlex.split(command))
-    assert result.exit_code == 0, result.output
+    # an example of a refusal shows its one line on stderr, and the command exits with status 2
+    assert result.exit_code == (2 if expected[:1] and expected[0].startswith("Error: ") else 0), result.output
     assert matches(expected, result.output.rstrip("\n").split("\n")), (
         f"README's example of `cnnprofile {command}` differs from what it prints:\n{result.output}")
 
