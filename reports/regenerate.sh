@@ -16,7 +16,7 @@ run report alexnet resnet18 --bench reports/bench/20261128T023216Z-cpu.jsonl \
 if [[ "${1:-}" == "--screenshots" ]]; then
   shot() {  # report, screenshot, height
     chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size="1280,$3" \
-      --screenshot="docs/$2.png" "file://$PWD/reports/$1.html"
+      --screenshot="docs/$2.png" "file://$PWD/reports/$1.html" 2>/dev/null  # its D-Bus chatter
   }
   shot zoo report-zoo 2200
   shot lecture-comparison report-lecture 3700

@@ -106,10 +106,14 @@ def memory_vs_batch(data: ChartData):
             known.append(series)
         return known.index(series)
 
+    # Lines only, all of one step (the report without results): the legend's title says it once, not per line.
+    steps = {m.step for m in lines}
+    one_step = not measured and len(steps) == 1
     for m in lines:
         ax.plot(m.batches, [p * scale for p in m.peaks], color=data.colour(m.model),
-                linestyle=LINE_STYLES[style(m.series, m.model) % len(LINE_STYLES)],
-                lw=1.5, label=f"{m.series}: predicted {m.step}", zorder=2, gid=gid(m.series, PREDICTED))
+                linestyle=LINE_STYLES[style(m.series, m.model) % len(LINE_STYLES)], lw=1.5,
+                label=m.series if one_step else f"{m.series}: predicted {m.step}", zorder=2,
+                gid=gid(m.series, PREDICTED))
     top = matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes)
     for name, group in series(data.cells).items():
         colour, ok = data.colour(group[0].model), [c for c in group if c.peak_memory]
@@ -127,7 +131,7 @@ def memory_vs_batch(data: ChartData):
         ax.set_ylim(top=ax.get_ylim()[1] * 1.6)
     else:
         ax.set_ylim(0, (max(values) * scale if values else 1) * 1.15)
-    legend_outside(ax, fontsize=7)
+    legend_outside(ax, fontsize=7, title=f"Predicted {steps.pop()}" if one_step else None, title_fontsize=7.5)
     notes = []
     if lines:
         devices = ", ".join(sorted({"CUDA's caching allocator" if m.device == "cuda" else "the CPU allocator"

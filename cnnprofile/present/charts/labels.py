@@ -43,6 +43,8 @@ def place_labels(ax, xs, ys, names, radii) -> list:
     Call it last, once the figure's size, legend and notes are final: a label is placed in display space.
     """
     names = short_names(names)
+    # ids stay unique where two points share a name (an image size on several lines)
+    ids = [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
     import matplotlib
     from matplotlib.text import Text
 
@@ -60,7 +62,7 @@ def place_labels(ax, xs, ys, names, radii) -> list:
             for dx, dy, ha, va in _spots(r):
                 far = math.hypot(dx, dy) > r * 1.5
                 label = ax.annotate(names[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points",
-                                    ha=ha, va=va, fontsize=FONT_SIZE, zorder=5, gid=LABEL + names[i],
+                                    ha=ha, va=va, fontsize=FONT_SIZE, zorder=5, gid=LABEL + ids[i],
                                     arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.6,
                                                 "shrinkA": 0, "shrinkB": 2} if far else None)
                 # The text's own box: an annotation's extent would take in its leader line too.

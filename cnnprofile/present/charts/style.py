@@ -77,9 +77,6 @@ def plain_ticks(axis, decades: bool = True) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-LEGEND_ROWS = 24  # entries per legend column before a second column starts
-
-
 def legend_outside(ax, **kwargs):
     """The legend to the right of the plot, never over a line or a point; the figure widens by the legend's
     width, so the plot keeps its size however many entries there are. Call it before placing labels."""
@@ -87,9 +84,11 @@ def legend_outside(ax, **kwargs):
     if not handles:
         return None
     kwargs.setdefault("fontsize", 8)
-    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-                       ncols=1 + (len(handles) - 1) // LEGEND_ROWS, **kwargs)
     fig = ax.figure
+    # One column as long as the entries fit the figure's height (an entry takes about 1.55 font sizes).
+    rows = max(1, int(fig.get_figheight() * 72 * 0.9 / (kwargs["fontsize"] * 1.55)))
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                       ncols=1 + (len(handles) - 1) // rows, **kwargs)
     width = legend.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi
     fig.set_figwidth(fig.get_figwidth() + width + 0.15)
     return legend
