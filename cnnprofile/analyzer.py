@@ -31,7 +31,9 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
     from .analyses.counts import op_costs
     from .analyses.enrich import enrich
     from .analyses.formulas import op_name
+    from .engines.keras_meta import as_torch, keras_profile
     from .errors import InputError
+    from .keras_bridge import is_keras
     from .record.run import record_module
     from .sources import ModelSource, module_and_inputs, resolve_model
 
@@ -48,6 +50,13 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
         torch.manual_seed(0)  # real runs: the same random weights and inputs, so data-dependent shapes repeat
         module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device=counter.build_device)
         name = name or type(module).__name__
+        keras_model = None
+        if is_keras(module):  # its layers are no torch children: recorded through a torch view of them
+            if engine != "meta":
+                raise InputError(f"{name}: Keras models are counted on the meta device only (engine 'meta')")
+            if rf:
+                raise InputError(f"{name}: receptive fields of Keras models are not computed")
+            keras_model, module = module, as_torch(module)
         if counter.records:
             note = note or ("asked for: a real forward pass on the CPU" if engine == "real" else "")
             traced = counter.trace(module, inputs, dtype=dtype, name=name, note=note)
@@ -62,6 +71,8 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
                 traced = record_module(module, inputs, dtype=dtype, name=name)
     if rf or intensity or device is not None:
         prof = enrich(prof, traced.recording, rf=rf, intensity=intensity, device=device, costs=costs)
+    if keras_model is not None:
+        prof = keras_profile(prof, traced, keras_model)
     return prof, traced
 
 

@@ -200,6 +200,7 @@ class Profile:
     inputs: tuple = ()  # of (name, shape, dtype) for every input tensor; ``input_shape`` is the first's
     output_shapes: tuple = ()  # of (path, shape) for every output tensor ('out', 'aux', '0.boxes'; '' alone)
     engine_note: str = ""  # why this engine ran (e.g. detection's data-dependent shapes need a real run)
+    channels_last: bool = False  # shapes are N x H x W x C (a Keras model), not N x C x H x W
     conventions: Conventions = field(default_factory=Conventions)
     groups: tuple = ()  # the optional column groups filled in ("rf", "intensity", "roofline", "train")
     device: Optional[DeviceRoof] = None  # with the "roofline" group

@@ -183,7 +183,8 @@ _ELEMENTWISE = [
     "tanh", "tanh_", "hardsigmoid", "hardsigmoid_", "hardswish", "hardswish_", "silu", "silu_", "gelu",
     "gelu_", "elu", "elu_", "selu", "mish", "softplus", "exp", "log", "sqrt", "rsqrt", "pow", "square",
     "maximum", "minimum", "where", "eq", "ne", "gt", "lt", "ge", "le", "sign", "floor", "ceil", "round",
-    "erf", "addcmul", "addcdiv", "lerp",
+    "erf", "addcmul", "addcdiv", "lerp", "rsqrt_", "sqrt_", "exp_", "log_", "neg_", "reciprocal_", "pow_",
+    "abs_",
 ]
 formula(*(f"aten.{n}" for n in _ELEMENTWISE),
         rule="1 FLOP per output element (arithmetic, comparison or activation function)")(_per_output_element(1))

@@ -31,10 +31,10 @@ def exact(n: int) -> str:
     return f"{n:,}"
 
 
-def shape_hwc(shape: Sequence[int]) -> str:
-    """Per-sample output size the lecture's way: NCHW -> HxWxC, (N, F) -> F."""
+def shape_hwc(shape: Sequence[int], channels_last: bool = False) -> str:
+    """Per-sample output size the lecture's way: NCHW (or NHWC) -> HxWxC, (N, F) -> F."""
     dims = list(shape[1:])
-    if len(dims) >= 2:
+    if len(dims) >= 2 and not channels_last:
         dims = dims[1:] + dims[:1]
     return "x".join(map(str, dims)) or "-"
 
@@ -115,10 +115,10 @@ def _notes(r: LayerRecord, groups: tuple) -> str:
     return "; ".join(notes)
 
 
-def layer_cells(rows, exact_numbers: bool = False, groups: tuple = ()) -> list:
+def layer_cells(rows, exact_numbers: bool = False, groups: tuple = (), channels_last: bool = False) -> list:
     """The layer table's cells, one list per row, in the order of ``headers(groups)``."""
     num = exact if exact_numbers else human
-    return [[layer_label(r), r.name, r.type, shape_hwc(r.output_shape),
+    return [[layer_label(r), r.name, r.type, shape_hwc(r.output_shape, channels_last),
              num(r.activation_elems) if r.activation_elems else "-",
              num(r.params) if r.params else "-", num(r.macs) if r.macs else "-",
              num(r.flops) if r.flops else "-"]
@@ -219,7 +219,8 @@ def to_text(profile: Profile, rows, *, view: str, exact_numbers: bool = False, m
               f"engine {profile.engine}, view {view}") + (f"\nEngine {profile.engine}: {profile.engine_note}"
                                                            if profile.engine_note else "")
     heads = headers(profile.groups, rows)
-    grid = Table(headers=tuple(heads), rows=tuple(tuple(r) for r in layer_cells(rows, exact_numbers, profile.groups)),
+    grid = Table(headers=tuple(heads), rows=tuple(tuple(r) for r in layer_cells(rows, exact_numbers, profile.groups,
+                                                                    profile.channels_last)),
                  align=right_aligned(len(heads), 3, len(heads) - 1))
     table = render_grid(grid, markdown)
     summary = _summary_lines(profile, exact_numbers)
@@ -238,7 +239,7 @@ def _row_dict(row, groups: tuple = ()) -> dict:
 def _inputs_text(profile: Profile) -> str:
     shape = "x".join(map(str, profile.input_shape))
     if len(profile.inputs) <= 1 and len(profile.input_shape) == 4:
-        return f"input {shape} (NxCxHxW)"
+        return f"input {shape} ({'NxHxWxC' if profile.channels_last else 'NxCxHxW'})"
     if len(profile.inputs) <= 1:
         return f"input {shape}"
     return "inputs " + ", ".join(f"{n}={'x'.join(map(str, s))}:{d}" for n, s, d in profile.inputs)

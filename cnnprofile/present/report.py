@@ -213,7 +213,7 @@ def _layer_tables(data: ReportData) -> list:
     from ..analyses.views import lecture_view
 
     return [{"name": m.name, "headers": HEADERS[:-1] + ["Notes"],
-             "rows": layer_cells(lecture_view(m.profile))} for m in data.models]
+             "rows": layer_cells(lecture_view(m.profile), channels_last=m.profile.channels_last)} for m in data.models]
 
 
 def _bench_rows(data: ReportData) -> Table:

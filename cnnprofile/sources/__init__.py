@@ -1,6 +1,7 @@
 """Where models come from: a name on the command line or in ``profile()`` resolves to a ``ModelSource``.
 
-The grammar is in ``spec``; each origin has its module (``zoo``, ``torchvision``, ``timm``, ``user``).
+The grammar is in ``spec``; each origin has its module (``zoo``, ``torchvision``, ``timm``, ``keras_apps``,
+``onnx_file``, ``user``).
 ``kwargs`` (``--kwargs '{"num_classes": 10}'``) are passed to whatever builds the model. Globs
 (``torchvision:resnet*``, ``vgg*``) are expanded by ``resolve_models``.
 """
@@ -47,6 +48,14 @@ def resolve_model(spec: str, kwargs: Optional[dict] = None) -> ModelSource:
         from .timm import timm_source
 
         source = timm_source(parsed.target, kwargs)
+    elif parsed.scheme == "keras":
+        from .keras_apps import keras_source
+
+        source = keras_source(parsed.target, kwargs)
+    elif parsed.scheme == "onnx":
+        from .onnx_file import onnx_source
+
+        source = onnx_source(parsed.target, kwargs)
     elif parsed.scheme in ("file", "module"):
         from .user import user_source
 
@@ -70,6 +79,10 @@ def _expand(spec: str) -> list:
         from .timm import timm_names
 
         return [f"timm:{n}" for n in timm_names(parsed.target)]
+    if parsed.scheme == "keras":
+        from .keras_apps import keras_names
+
+        return [f"keras:{n}" for n in fnmatch.filter(keras_names(), parsed.target)]
     if parsed.scheme != "zoo":
         raise InputError(f"globs are not supported in file or module specs: {spec!r}")
     from ..models import list_models

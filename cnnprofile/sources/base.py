@@ -11,7 +11,7 @@ from torch import nn
 from ..errors import CnnprofileError, first_line
 from ..inputs import Inputs
 
-Origin = Literal["zoo", "torchvision", "timm", "file", "module"]
+Origin = Literal["zoo", "torchvision", "timm", "keras", "onnx", "file", "module"]
 Task = Literal["classification", "segmentation", "detection", "video", "optical_flow", "features", "other"]
 # "meta": the constructor runs under torch.device("meta"). "registration": it runs on the CPU (it computes
 # with tensors, e.g. RegNet's widths or timm's drop-path rates via .tolist()) and every parameter and buffer

@@ -4,7 +4,11 @@
 - ``torchvision:NAME``: any model of ``torchvision.models.list_models()`` (classification, segmentation,
   detection, video, optical flow), built with ``weights=None``;
 - ``timm:NAME``: a timm model (``pretrained=False``), when timm is installed;
-- ``path/to/file.py:factory`` or ``package.module:factory``: any callable returning an ``nn.Module``.
+- ``keras:NAME``: a ``keras.applications`` model (``weights=None``) on Keras's torch backend, when Keras is
+  installed (``sources.keras_apps``);
+- ``path/to/model.onnx``: an ONNX file (``sources.onnx_file``);
+- ``path/to/file.py:factory`` or ``package.module:factory``: any callable returning an ``nn.Module`` (a
+  ``keras.Model`` included).
 Globs (``torchvision:resnet*``, ``vgg*``) select many.
 """
 from __future__ import annotations
@@ -21,7 +25,7 @@ GLOB = set("*?[")
 
 @dataclass(frozen=True)
 class Spec:
-    scheme: Literal["zoo", "torchvision", "timm", "file", "module"]
+    scheme: Literal["zoo", "torchvision", "timm", "keras", "onnx", "file", "module"]
     target: str  # the model's name, or the file/module
     factory: str = ""  # for files and modules
 
@@ -33,10 +37,12 @@ class Spec:
 def parse_spec(spec: str) -> Spec:
     if not isinstance(spec, str) or not spec.strip():
         raise InputError(f"expected a model name, got {spec!r}")
+    if spec.lower().endswith(".onnx"):
+        return Spec("onnx", spec)
     scheme, sep, rest = spec.partition(":")
     if not sep:
         return Spec("zoo", spec)
-    if scheme in ("torchvision", "timm"):
+    if scheme in ("torchvision", "timm", "keras"):
         return Spec(scheme, rest)
     target, _, factory = spec.rpartition(":")
     if not target or not factory:

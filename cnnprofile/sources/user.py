@@ -3,6 +3,10 @@
 The input comes from ``--input``, or else from an ``input_size`` attribute of the factory, or else from a
 module-level ``INPUT_SIZE`` or ``input_size``: one shape without the batch, e.g. (C, H, W) or (C, L), or a
 tuple of such shapes for a model taking several inputs. The current directory is importable.
+
+A factory may return a ``keras.Model`` (Keras 3): ``KERAS_BACKEND`` is set to ``torch`` before the file is
+imported unless it is set already, and a file that imports Keras has its factory run inside Keras's meta
+device scope (``sources.keras_apps``); its input is channels-last, e.g. ``INPUT_SIZE = (224, 224, 3)``.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import types
 from typing import Optional
 
 from ..errors import CnnprofileError, InputError, first_line
@@ -60,7 +65,19 @@ def _declared(spec: str, factory, module) -> Optional[Inputs]:
     return None
 
 
+def _uses_keras(module) -> bool:
+    """Whether the user's module imports Keras (``import keras``, ``from keras import layers``, ...)."""
+    for value in vars(module).values():
+        name = getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else \
+            getattr(value, "__module__", "") or ""
+        if isinstance(name, str) and name.split(".")[0] == "keras":
+            return True
+    return False
+
+
 def user_source(spec: str, target: str, factory_name: str, is_file: bool, kwargs: dict) -> ModelSource:
+    if "keras" not in sys.modules:  # a file importing Keras gets the torch backend unless it says otherwise
+        os.environ.setdefault("KERAS_BACKEND", "torch")
     module = _load_file(target) if is_file else _load_module(target)
     factory = getattr(module, factory_name, None)
     if factory is None or not callable(factory):
@@ -70,6 +87,14 @@ def user_source(spec: str, target: str, factory_name: str, is_file: bool, kwargs
         raise InputError(f"{target} has {what} {factory_name!r}" + (f"; it defines {', '.join(found)}" if found
                                                                     else ""))
     name = f"{os.path.basename(target) if is_file else target}:{factory_name}"
+    if _uses_keras(module):  # Keras builds on meta only inside its own device scope (sources.keras_apps)
+        from ..keras_bridge import import_keras
+        from .keras_apps import on_keras_device
+
+        import_keras()
+        return ModelSource(name=name, origin="file" if is_file else "module", builder=on_keras_device(factory),
+                           inputs=_declared(spec, factory, module), kwargs=kwargs, task="other",
+                           num_classes=kwargs.get("num_classes"), build_path="meta", spec=spec)
     # A user's constructor may compute with tensors: the registration path runs it on the CPU and still
     # allocates no weights.
     return ModelSource(name=name, origin="file" if is_file else "module", builder=factory,

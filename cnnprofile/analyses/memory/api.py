@@ -9,6 +9,7 @@ from torch import nn
 
 from ...errors import InputError, TraceError
 from ...inputs import dtype_name, parse_dtype
+from ...keras_bridge import KerasAsTorch, is_keras
 from ...record.calls import ModelRaised
 from ...sources import module_and_shape
 from .amp import parse_amp
@@ -36,6 +37,8 @@ class Predictor:
         self.optimizer = check_optimizer(optimizer)
         self.train = train
         self.module, self.shape, name = module_and_shape(model, input_size, batch, kwargs, device="meta")
+        if is_keras(self.module):  # its weights as parameters of a torch module, and layer.trainable honoured
+            self.module = KerasAsTorch(self.module)
         self.name = name or type(self.module).__name__
         rules = ordered_rules(trainable, freeze, rules)
         self.trainable = resolve_trainable({n: p.requires_grad for n, p in self.module.named_parameters()}, rules)
