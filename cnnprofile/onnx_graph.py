@@ -177,10 +177,31 @@ class OnnxModule(nn.Module):
 
         if node.op_type in OPS:
             return []
-        from .sources.onnx_file import inferred_shapes
-
         shapes = inferred_shapes(self.model_proto, [tuple(a.shape) for a in args])
         return [shapes[o] for o in node.output if o in shapes]
+
+
+def inferred_shapes(model, input_shapes: list) -> dict:
+    """{value name: (shape, torch dtype)} by ONNX's shape inference with the graph inputs at ``input_shapes``."""
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    inits = {i.name for i in copy.graph.initializer}
+    graph_inputs = [v for v in copy.graph.input if v.name not in inits]
+    for value, shape in zip(graph_inputs, input_shapes):
+        dims = value.type.tensor_type.shape.dim
+        del dims[:]
+        for d in shape:
+            dims.add().dim_value = int(d)
+    inferred = onnx.shape_inference.infer_shapes(copy, data_prop=True)
+    out = {}
+    for value in (*inferred.graph.value_info, *inferred.graph.output):
+        t = value.type.tensor_type
+        if t.HasField("shape") and all(d.HasField("dim_value") for d in t.shape.dim):
+            out[value.name] = (tuple(d.dim_value for d in t.shape.dim),
+                               _dtype(t.elem_type))
+    return out
 
 
 def aliases_target(name: str, aliases: dict) -> str:

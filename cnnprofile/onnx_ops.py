@@ -265,8 +265,6 @@ OPS = {
     **{op: (lambda fn: lambda attrs, inputs, static: fn(inputs[0], inputs[1]))(fn) for op, fn in _BINARY.items()},
     "Conv": conv, "Gemm": gemm, "MatMul": matmul, "BatchNormalization": batch_norm,
     "LayerNormalization": layer_norm, "MaxPool": _pool("max"), "AveragePool": _pool("avg"),
-    "GlobalAveragePool": lambda attrs, inputs, static: inputs[0].mean(dim=tuple(range(2, inputs[0].dim())),
-                                                                      keepdim=True),
     "GlobalMaxPool": lambda attrs, inputs, static: inputs[0].amax(dim=tuple(range(2, inputs[0].dim())), keepdim=True),
     "ReduceMean": _reduce(torch.mean), "ReduceSum": _reduce(torch.sum), "ReduceMax": _reduce(torch.amax),
     "ReduceMin": _reduce(torch.amin), "Reshape": reshape, "Flatten": flatten, "Transpose": transpose,

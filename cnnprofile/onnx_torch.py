@@ -135,6 +135,16 @@ def _empty_like_inferred(inputs, shape, dtype):
     return torch.empty(shape, dtype=dtype, device=inputs[0].device)
 
 
+class GlobalAveragePool(nn.AdaptiveAvgPool2d):
+    """ONNX's global average pooling: PyTorch's ``AdaptiveAvgPool2d(1)`` on an image, a mean for other ranks."""
+
+    def __init__(self):
+        super().__init__(1)
+
+    def forward(self, x):
+        return super().forward(x) if x.dim() == 4 else x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
+
+
 def _module_for(node, weights: dict, constants: dict) -> Optional[nn.Module]:
     """The torch module a PyTorch model would have for this node, where there is one."""
     attrs, op, inputs = attributes(node), node.op_type, list(node.input)
@@ -167,6 +177,8 @@ def _module_for(node, weights: dict, constants: dict) -> Optional[nn.Module]:
         m.weight, m.bias = scale, weights[inputs[2]]
         m.running_mean, m.running_var = _tensor(constants[inputs[3]]), _tensor(constants[inputs[4]])
         return m.eval()
+    if op == "GlobalAveragePool":
+        return GlobalAveragePool()
     if op in ("MaxPool", "AveragePool") and len(attrs["kernel_shape"]) == 2 \
             and attrs.get("auto_pad", "NOTSET") == "NOTSET" and len(node.output) == 1:
         padding, flat = spatial_padding(attrs, torch.empty(1, 1, 1, 1, device="meta"), attrs["kernel_shape"])

@@ -5,6 +5,7 @@ Parameters are checked against Keras's own ``count_params()`` and the figures ke
 ``keras.applications`` (the per-model counts Keras prints for each application); MACs against torch's
 ``FlopCounterMode`` on the same forward pass and against our PyTorch zoo model of the same architecture.
 """
+import functools
 import os
 import subprocess
 import sys
@@ -29,6 +30,12 @@ PUBLISHED = {"Xception": 22_910_480, "ResNet50": 25_636_712, "VGG16": 138_357_54
              "MobileNetV2": 3_538_984, "EfficientNetB0": 5_330_571}
 
 
+@functools.lru_cache(maxsize=None)
+def profiled(spec: str):
+    """A spec's profile, made once per session (profiles are frozen records)."""
+    return cnnprofile.profile(spec)
+
+
 def build(name, **kwargs):
     with keras_on_meta():
         return getattr(keras.applications, name)(weights=None, **kwargs)
@@ -41,7 +48,7 @@ def run(*args):
 
 @pytest.mark.parametrize("name", PUBLISHED)
 def test_parameters_are_keras_own_count_and_the_published_one(name):
-    p = cnnprofile.profile(f"keras:{name}")
+    p = profiled(f"keras:{name}")
     model = build(name)
     assert p.totals.params == model.count_params() == PUBLISHED[name]
     assert p.unused_params == 0
@@ -51,7 +58,7 @@ def test_parameters_are_keras_own_count_and_the_published_one(name):
 
 
 def test_xception_non_trainable_are_the_batch_norm_statistics():
-    p = cnnprofile.profile("keras:Xception")
+    p = profiled("keras:Xception")
     assert "20,806,952" not in p.engine_note and "22,855,952 trainable + 54,528 non-trainable" in p.engine_note
     # Each BatchNormalization row holds 4 x channels: gamma, beta and the two moving statistics.
     bn = [r for r in p.layers if r.type == "BatchNormalization"]
@@ -65,21 +72,21 @@ def test_macs_equal_torch_flop_counter_on_the_same_forward(name, size):
     model = build(name)
     with keras_on_meta(), FlopCounterMode(display=False) as counter:
         model(torch.empty(1, size, size, 3, device="meta"))
-    assert cnnprofile.profile(f"keras:{name}").totals.macs == counter.get_total_flops() // 2
+    assert profiled(f"keras:{name}").totals.macs == counter.get_total_flops() // 2
 
 
 def test_macs_equal_our_pytorch_models_of_the_same_architecture():
-    assert cnnprofile.profile("keras:Xception").totals.macs == cnnprofile.profile("xception").totals.macs
+    assert profiled("keras:Xception").totals.macs == profiled("xception").totals.macs
     # Keras's ResNet50 puts the stride in the first 1x1 convolution, as the paper (our resnet50) does.
-    assert cnnprofile.profile("keras:ResNet50").totals.macs == cnnprofile.profile("resnet50").totals.macs \
+    assert profiled("keras:ResNet50").totals.macs == profiled("resnet50").totals.macs \
         == 3_857_973_248
     # The trainable weights are our Xception's parameters (its batch-norm statistics are buffers).
-    assert "22,855,952 trainable" in cnnprofile.profile("keras:Xception").engine_note
-    assert cnnprofile.profile("xception").totals.params == 22_855_952
+    assert "22,855,952 trainable" in profiled("keras:Xception").engine_note
+    assert profiled("xception").totals.params == 22_855_952
 
 
 def test_rows_are_the_keras_layers_each_once_and_the_ops_are_shown_as_they_are():
-    p = cnnprofile.profile("keras:ResNet50")
+    p = profiled("keras:ResNet50")
     model = build("ResNet50")
     called = [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"]
     assert sorted(r.name for r in p.layers[1:]) == sorted(called)

@@ -60,31 +60,6 @@ def _declared(path: str, model) -> Inputs:
     return Inputs(tuple(specs))
 
 
-def inferred_shapes(model, input_shapes: list) -> dict:
-    """{value name: (shape, torch dtype)} by ONNX's shape inference with the graph inputs at ``input_shapes``."""
-    import onnx
-
-    from ..onnx_graph import _dtype
-
-    copy = onnx.ModelProto()
-    copy.CopyFrom(model)
-    inits = {i.name for i in copy.graph.initializer}
-    graph_inputs = [v for v in copy.graph.input if v.name not in inits]
-    for value, shape in zip(graph_inputs, input_shapes):
-        dims = value.type.tensor_type.shape.dim
-        del dims[:]
-        for d in shape:
-            dims.add().dim_value = int(d)
-    inferred = onnx.shape_inference.infer_shapes(copy, data_prop=True)
-    out = {}
-    for value in (*inferred.graph.value_info, *inferred.graph.output):
-        t = value.type.tensor_type
-        if t.HasField("shape") and all(d.HasField("dim_value") for d in t.shape.dim):
-            out[value.name] = (tuple(d.dim_value for d in t.shape.dim),
-                               _dtype(t.elem_type))
-    return out
-
-
 def onnx_source(path: str, kwargs: dict) -> ModelSource:
     if kwargs:
         raise InputError(f"{path}: an ONNX file takes no --kwargs")
