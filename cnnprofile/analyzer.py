@@ -33,7 +33,7 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
     from .analyses.formulas import op_name
     from .engines.keras_meta import as_torch, keras_profile
     from .errors import InputError
-    from .keras_bridge import is_keras
+    from .sources.keras_bridge import is_keras
     from .record.run import record_module
     from .sources import ModelSource, module_and_inputs, resolve_model
 

@@ -20,7 +20,7 @@ keras = pytest.importorskip("keras")
 
 import cnnprofile  # noqa: E402
 from cnnprofile.cli import cli  # noqa: E402
-from cnnprofile.keras_bridge import KerasAsTorch, keras_on_meta  # noqa: E402
+from cnnprofile.sources.keras_bridge import KerasAsTorch, keras_on_meta  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 FLOWERS = str(ROOT / "examples" / "keras_flowers.py")

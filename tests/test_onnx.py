@@ -119,7 +119,7 @@ def test_the_dynamo_exporter_unoptimised_graph_with_shape_arithmetic(tmp_path):
 
 
 def test_shapes_agree_with_onnx_shape_inference(exported):
-    from cnnprofile.onnx_graph import inferred_shapes
+    from cnnprofile.sources.onnx_graph import inferred_shapes
 
     path = exported("resnet50", KEPT)
     model = onnx.load(path)

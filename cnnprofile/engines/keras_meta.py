@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..keras_bridge import KerasAsTorch, is_keras, weight_name
+from ..sources.keras_bridge import KerasAsTorch, is_keras, weight_name
 from ..records import Profile
 
 PARAMS_CONVENTION = ("parameters are the Keras model's weights, trainable and non-trainable, as "

@@ -15,7 +15,7 @@ import torch
 
 from ..errors import InputError, UnknownModelError
 from ..inputs import Inputs, TensorSpec
-from ..keras_bridge import import_keras, keras_on_meta
+from .keras_bridge import import_keras, keras_on_meta
 from .base import ModelSource
 from .spec import suggest
 

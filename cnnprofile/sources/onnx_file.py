@@ -42,7 +42,7 @@ def load_onnx(path: str):
 
 def _declared(path: str, model) -> Inputs:
 
-    from ..onnx_graph import _dtype
+    from .onnx_graph import _dtype
 
     inits = {i.name for i in model.graph.initializer}
     specs = []
@@ -66,7 +66,7 @@ def onnx_source(path: str, kwargs: dict) -> ModelSource:
     model = load_onnx(path)
 
     def build():
-        from ..onnx_graph import OnnxModule
+        from .onnx_graph import OnnxModule
 
         return OnnxModule(model)
 

@@ -88,7 +88,7 @@ def user_source(spec: str, target: str, factory_name: str, is_file: bool, kwargs
                                                                     else ""))
     name = f"{os.path.basename(target) if is_file else target}:{factory_name}"
     if _uses_keras(module):  # Keras builds on meta only inside its own device scope (sources.keras_apps)
-        from ..keras_bridge import import_keras
+        from .keras_bridge import import_keras
         from .keras_apps import on_keras_device
 
         import_keras()

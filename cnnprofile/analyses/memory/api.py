@@ -9,7 +9,7 @@ from torch import nn
 
 from ...errors import InputError, TraceError
 from ...inputs import dtype_name, parse_dtype
-from ...keras_bridge import KerasAsTorch, is_keras
+from ...sources.keras_bridge import KerasAsTorch, is_keras
 from ...record.calls import ModelRaised
 from ...sources import module_and_shape
 from .amp import parse_amp

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import CnnprofileError
+from ..errors import CnnprofileError
 from .onnx_ops import OPS, STATIC_INPUTS, spatial_padding
 
 _WEIGHT_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "LayerNormalization",

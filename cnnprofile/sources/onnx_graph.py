@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import CnnprofileError, InputError
+from ..errors import CnnprofileError, InputError
 from .onnx_ops import STATIC_INPUTS
 from .onnx_torch import _WEIGHT_OPS, OnnxNode, _key, _module_for, _row_name, _tensor
 
@@ -231,7 +231,7 @@ _CLASSES: dict = {}
 def _node_class(op_type: str) -> type:
     """A subclass of ``OnnxNode`` named after the op, so that a row's type reads ``Relu``, ``Add``, ``MatMul``."""
     if op_type not in _CLASSES:
-        _CLASSES[op_type] = type(_key(op_type), (OnnxNode,), {"__module__": "cnnprofile.onnx_ops"})
+        _CLASSES[op_type] = type(_key(op_type), (OnnxNode,), {"__module__": "cnnprofile.sources.onnx_ops"})
     return _CLASSES[op_type]
 
 

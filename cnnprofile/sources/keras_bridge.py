@@ -28,7 +28,7 @@ from typing import Iterator
 
 from torch import nn
 
-from .errors import CnnprofileError, InputError
+from ..errors import CnnprofileError, InputError
 
 
 def is_keras(obj) -> bool:
