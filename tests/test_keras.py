@@ -207,6 +207,15 @@ def test_errors_are_one_line(args, expected):
     assert len(lines) == 1 and expected in lines[0], result.output
 
 
+def test_compare_shows_no_receptive_field_for_a_keras_model():
+    result, lines = run("compare", "keras:MobileNetV2", "--format", "json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    row = json.loads(result.output)["models"][0]
+    assert row["receptive_field"] is None and row["params"] == 3_538_984
+
+
 def _cli(env: dict, *args, pythonpath: str = "") -> subprocess.CompletedProcess:
     code = f"import sys; from cnnprofile.cli import main; sys.argv=['cnnprofile', *{list(args)!r}]; main()"
     path = os.pathsep.join(p for p in (pythonpath, str(ROOT)) if p)

@@ -72,7 +72,9 @@ def compare(specs: Iterable[str], input_size=None, *, batch: Optional[int] = Non
     for source in sources:
         p, traced = analyze(source, input_size, batch=batch, dtype=dtype, engine=engine)
         acc = published_accuracy(source)
-        last = last_feature_map_of(traced.recording if traced else None, source, p.input_shape)
+        # A Keras model's channels-last layers are not what the receptive-field rules read: no RF for it.
+        last = None if p.channels_last else last_feature_map_of(traced.recording if traced else None, source,
+                                                                p.input_shape)
         t = p.totals
         rows.append(ComparisonRow(
             model=source.name, origin=source.origin, input_shape=p.input_shape, params=t.params,
