@@ -33,7 +33,7 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
     from .analyses.formulas import op_name
     from .engines.keras_meta import as_torch, keras_profile
     from .errors import InputError
-    from .sources.keras_bridge import is_keras
+    from .sources.keras_bridge import check_keras_dtype, is_keras
     from .record.run import record_module
     from .sources import ModelSource, module_and_inputs, resolve_model
 
@@ -56,6 +56,7 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
                 raise InputError(f"{name}: Keras models are counted on the meta device only (engine 'meta')")
             if rf:
                 raise InputError(f"{name}: receptive fields of Keras models are not computed")
+            check_keras_dtype(module, dtype, name)
             keras_model, module = module, as_torch(module)
         if counter.records:
             note = note or ("asked for: a real forward pass on the CPU" if engine == "real" else "")

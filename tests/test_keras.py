@@ -200,6 +200,7 @@ def test_the_memory_adapter_leaves_the_model_as_it_was():
     (["keras:Xception", "--engine", "real"], "Keras models are counted on the meta device only"),
     (["keras:Xception", "--kwargs", '{"weights": "imagenet"}'], "built with weights=None"),
     (["keras:MobileNetV2", "--rf"], "receptive fields of Keras models are not computed"),
+    (["keras:MobileNetV2", "--dtype", "float16"], "a Keras model is profiled in its own dtype (float32)"),
 ])
 def test_errors_are_one_line(args, expected):
     result, lines = run("table", *args)

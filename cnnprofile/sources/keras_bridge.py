@@ -116,6 +116,15 @@ def import_keras():
     return keras
 
 
+def check_keras_dtype(model, dtype, name: str) -> None:
+    """A Keras model runs in its own dtype: another one would be cast back at every layer (its dtype policy)."""
+    own = {v.value.dtype for v in model.weights if v.value.is_floating_point()}
+    if own and own != {dtype}:
+        shown = ", ".join(sorted(str(d).replace("torch.", "") for d in own))
+        raise InputError(f"{name}: a Keras model is profiled in its own dtype ({shown}); set its dtype policy in "
+                         "Keras (keras.config.set_dtype_policy) instead of --dtype")
+
+
 def weight_name(variable) -> str:
     """A Keras variable's name as a torch attribute: its path (``block1_conv1/kernel``), without dots."""
     return variable.path.replace(".", "_")

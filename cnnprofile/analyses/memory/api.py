@@ -9,7 +9,7 @@ from torch import nn
 
 from ...errors import InputError, TraceError
 from ...inputs import dtype_name, parse_dtype
-from ...sources.keras_bridge import KerasAsTorch, is_keras
+from ...sources.keras_bridge import KerasAsTorch, check_keras_dtype, is_keras
 from ...record.calls import ModelRaised
 from ...sources import module_and_shape
 from .amp import parse_amp
@@ -38,6 +38,7 @@ class Predictor:
         self.train = train
         self.module, self.shape, name = module_and_shape(model, input_size, batch, kwargs, device="meta")
         if is_keras(self.module):  # its weights as parameters of a torch module, and layer.trainable honoured
+            check_keras_dtype(self.module, self.dtype, name or type(self.module).__name__)
             self.module = KerasAsTorch(self.module)
         self.name = name or type(self.module).__name__
         rules = ordered_rules(trainable, freeze, rules)
