@@ -85,13 +85,3 @@ def test_bad_input_from_the_shell_has_no_traceback():
 def test_the_api_refuses_a_module():
     with pytest.raises(InputError, match="takes a model spec"):
         sliding_windows(torch.nn.Linear(2, 2), (448, 448))
-
-
-def test_the_readme_shows_the_golden_outputs():
-    from pathlib import Path
-
-    root = Path(__file__).parent
-    readme = (root.parent / "README.md").read_text(encoding="utf-8")
-    vgg = (root / "golden" / "windows_vgg16.txt").read_text(encoding="utf-8")
-    blocks = (root / "golden" / "windows_alexnet_blocks.txt").read_text(encoding="utf-8")
-    assert vgg.split("\n\n")[1] + "\n```" in readme and f"```\n{blocks}```" in readme
