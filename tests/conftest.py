@@ -4,6 +4,16 @@ import os
 import pytest
 
 
+def pytest_configure(config):
+    # Each of pytest-xdist's workers gets its share of the cores: two workers each running torch's default of
+    # one thread per core would contend for the same two.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="Rewrite tests/golden/ from the current output instead of comparing against it.")
