@@ -31,10 +31,16 @@ def _split(models: tuple, bench: tuple) -> tuple:
               help="The lecture's comparison instead: Canziani et al.'s figure set for the lecture's models and "
                    "the lecture's verdicts checked against our numbers (default output: "
                    "./lecture-comparison.html). Takes no MODELS.")
+@click.option("--landscape", is_flag=True,
+              help="The landscape of a sweep's store instead (--store PATH): top-1 against GMACs, parameters and "
+                   "memory with the Pareto frontier, interactive, one self-contained page (default output: "
+                   "./landscape.html). Takes no MODELS.")
+@click.option("--store", default=None, metavar="PATH", help="With --landscape: the store of 'cnnprofile sweep'.")
 @_OPS
 @_DEVICE
 @model_options()
-def report(models, bench, output, title, ops, lecture, device, input_size, batch, dtype, model_kwargs, engine):
+def report(models, bench, output, title, ops, lecture, landscape, store, device, input_size, batch, dtype,
+           model_kwargs, engine):
     """An HTML report of MODELS (default: the lecture's zoo, LeNet-5 aside): summary, charts, layer tables.
 
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
@@ -44,6 +50,8 @@ def report(models, bench, output, title, ops, lecture, device, input_size, batch
     from ..present.report import DEFAULT_OUTPUT, LECTURE_OUTPUT, collect, render_html, write_report
 
     models, bench = _split(models, bench)
+    if landscape or store:
+        return _landscape_report(models, store, output, title)
     if lecture and models:
         raise click.UsageError(f"--lecture compares the lecture's own models; drop {' '.join(models)!r}")
     output = output or (LECTURE_OUTPUT if lecture else DEFAULT_OUTPUT)
@@ -60,6 +68,28 @@ def report(models, bench, output, title, ops, lecture, device, input_size, batch
     click.echo(f"wrote {output} ({len(data.models)} models"
                + (f", {len(data.results)} benchmark results" if data.results else "")
                + (f", {held} of {len(data.verdicts)} verdict claims hold" if data.verdicts else "") + ")")
+
+
+def _landscape_report(models, store, output, title):
+    from ..files import check_writable
+    from ..landscape import landscape
+    from ..lecture.verdicts import lecture_models
+    from ..present.landscape_page import placed, render_landscape
+    from ..present.report import write_report
+
+    if models:
+        raise click.UsageError(f"--landscape charts a store; drop {' '.join(models)!r}")
+    if not store:
+        raise click.UsageError("--landscape needs --store PATH (the store of 'cnnprofile sweep')")
+    output = output or "landscape.html"
+    if not output.lower().endswith((".html", ".htm")):
+        raise click.BadParameter(f"{output!r}: the report's file name must end in .html", param_hint="--output")
+    check_writable(output)
+    entries = landscape(store)
+    page = render_landscape(entries, title=title or "The landscape: published ImageNet accuracy against cost",
+                            highlight=lecture_models(), source=store)
+    write_report(page, output)
+    click.echo(f"wrote {output} ({len(placed(entries))} of {len(entries)} rows placed)")
 
 
 @cli.command()
