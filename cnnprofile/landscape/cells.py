@@ -43,18 +43,19 @@ def _timm_cells(source) -> list:
     import timm
     from timm.models._registry import _model_to_module
 
-    arch = source.name.split(":", 1)[1]
+    arch, _, only = source.name.split(":", 1)[1].partition(".")  # "timm:resnet50.a1_in1k": that tag only
+    model = f"timm:{arch}"  # one spec per architecture, the tag in its own column, however it was asked for
     family = _model_to_module.get(arch, arch.split("_")[0])
     default = timm.models.get_pretrained_cfg(arch)
     default_classes = getattr(default, "num_classes", 1000)
     out = []
-    for full in timm.list_pretrained(f"{arch}.*"):
+    for full in timm.list_pretrained(f"{arch}.{only or '*'}"):
         cfg = timm.models.get_pretrained_cfg(full)
         kwargs = {} if cfg.num_classes == default_classes else {"num_classes": cfg.num_classes}
         for size in dict.fromkeys(s for s in (cfg.input_size, cfg.test_input_size) if s):
-            out.append((source.name, kwargs, tuple(size), cfg.tag or "", arch, family, "timm"))
+            out.append((model, kwargs, tuple(size), cfg.tag or "", arch, family, "timm"))
     if not out:  # an architecture with no published weights: its default configuration's input
-        out.append((source.name, {}, tuple(source.input_size), "", arch, family, "timm"))
+        out.append((model, {}, tuple(source.input_size), "", arch, family, "timm"))
     return out
 
 

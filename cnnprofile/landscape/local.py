@@ -27,26 +27,23 @@ PRELOAD = ["torch", "cnnprofile.analyzer", "cnnprofile.analyses.memory", "cnnpro
 DEFAULT_MEMORY_LIMIT = 8 * 2 ** 30  # bytes of address space a worker may map; importing torch maps ~3.6 GB
 
 
-def _die_with_parent(conn, busy):
-    """End this worker when the sweep dies, even mid-job: a worker is the forkserver's child, and the forkserver
-    may outlive a sweep killed with SIGKILL, so the pipe is watched. While a job runs the parent sends nothing,
-    so the pipe turning readable then means its other end closed."""
+def _die_with_parent(lifeline):
+    """End this worker when the sweep dies, even mid-job. A worker is the forkserver's child, and the forkserver
+    may outlive a sweep killed with SIGKILL; so the sweep holds the writing end of a pipe it never writes to,
+    and the pipe reaching its end means the sweep is gone."""
     import threading
 
     def watch():
-        while True:
-            if busy.is_set() and conn.poll(0.5) and busy.is_set():
-                os._exit(70)
-            busy.wait(0.5)
+        try:
+            lifeline.poll(None)
+        finally:
+            os._exit(70)
 
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _worker(conn, memory_limit: Optional[int]):
-    import threading
-
-    busy = threading.Event()
-    _die_with_parent(conn, busy)
+def _worker(conn, lifeline, memory_limit: Optional[int]):
+    _die_with_parent(lifeline)
     if memory_limit:
         import resource
 
@@ -60,10 +57,7 @@ def _worker(conn, memory_limit: Optional[int]):
             return
         if job is None:
             return
-        busy.set()
-        outcome = measure(job)
-        busy.clear()
-        conn.send(outcome)
+        conn.send(measure(job))
 
 
 def _death(exitcode: Optional[int]) -> Outcome:
@@ -78,9 +72,11 @@ def _death(exitcode: Optional[int]) -> Outcome:
 class _Slot:
     def __init__(self, ctx, memory_limit):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker, args=(child, memory_limit), daemon=True)
+        lifeline, self.lifeline = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_worker, args=(child, lifeline, memory_limit), daemon=True)
         self.process.start()
         child.close()
+        lifeline.close()
         self.job: Optional[Job] = None
         self.started = 0.0
 
@@ -93,6 +89,7 @@ class _Slot:
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.join()
         self.conn.close()
+        self.lifeline.close()
 
 
 class LocalExecutor:

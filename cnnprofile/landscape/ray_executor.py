@@ -43,6 +43,14 @@ def check_address(address: str):
         raise InputError(f"--address {address!r}: nothing answers there ({e.strerror or e})") from None
 
 
+def _warm() -> bool:
+    """Import what ``measure`` needs, so a job's --timeout does not count a new worker's start."""
+    import cnnprofile.analyses.memory  # noqa: F401
+    import cnnprofile.analyzer  # noqa: F401
+
+    return True
+
+
 def _outcome_of_error(ray, error: Exception, seconds: float) -> Outcome:
     if isinstance(error, getattr(ray.exceptions, "OutOfMemoryError", ())):
         return Outcome(failure="out of memory", reason="Ray's memory monitor killed the worker", seconds=seconds)
@@ -62,6 +70,7 @@ class RayExecutor:
         if address:
             check_address(address)
         self.workers, self.timeout, self.address, self.num_gpus = jobs, timeout, address, num_gpus
+        self._replaced = 0  # workers killed (crashed, cancelled) since the last warm-up
 
     def _start(self):
         ray = self.ray
@@ -79,9 +88,14 @@ class RayExecutor:
         ray = self.ray
         self._start()
         task = ray.remote(num_cpus=1, num_gpus=self.num_gpus, max_retries=0)(measure)
-        window = max(1, min(self.workers, int(ray.cluster_resources().get("CPU", 1))))
+        warm = ray.remote(num_cpus=1, num_gpus=self.num_gpus)(_warm)
+        window = max(1, min(self.workers, int(ray.cluster_resources().get("CPU", 1)), len(jobs)))
+        ray.get([warm.remote() for _ in range(window)])
         todo, flight = list(reversed(jobs)), {}
         while todo or flight:
+            if todo and self._replaced:  # the workers Ray starts in place of the killed ones
+                ray.get([warm.remote() for _ in range(min(self._replaced, len(todo)))])
+                self._replaced = 0
             while todo and len(flight) < window:
                 job = todo.pop()
                 flight[task.remote(job)] = (job, time.monotonic())
@@ -96,6 +110,7 @@ class RayExecutor:
                     outcome = ray.get(ref)
                 except Exception as e:  # the task's worker died: Ray says how
                     outcome = _outcome_of_error(ray, e, now - started)
+                    self._replaced += 1
                 done(job, outcome)
             if self.timeout is None:
                 continue
@@ -103,6 +118,7 @@ class RayExecutor:
                 if now - started >= self.timeout:
                     ray.cancel(ref, force=True)
                     del flight[ref]
+                    self._replaced += 1
                     done(job, Outcome(failure="timeout", reason=f"ran past the {self.timeout:g} s timeout; the "
                                       "Ray task was cancelled and its worker killed", seconds=now - started))
 
