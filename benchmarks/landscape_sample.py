@@ -4,8 +4,9 @@ full field's time from the per-network cost.
     python benchmarks/landscape_sample.py --sample 50 --out reports/landscape-sample
 
 The sample is every k-th architecture with published weights (``timm.list_models(pretrained=True)``, tags
-dropped, sorted), k chosen for ``--sample`` names; each architecture is swept at every published (tag, size) as ``cnnprofile sweep`` does. Writes one store
-per worker count and ``summary.json`` (times, per-network seconds, projections).
+dropped, sorted), k chosen for ``--sample`` names; each architecture is swept at every published (tag, size) as
+``cnnprofile sweep`` does. Writes one store per worker count and ``summary.json`` (times, per-network seconds,
+projections).
 """
 import argparse
 import json

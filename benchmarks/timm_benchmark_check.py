@@ -48,7 +48,8 @@ def main():
     missing = [r["model"] for r in chosen if not timm.is_model(r["model"])]
     jobs = [Job(model=f"timm:{r['model']}", kwargs="{}", input_size=(3, int(r["infer_img_size"]),
                                                                       int(r["infer_img_size"])),
-                batch=1, tags=("",), architecture=r["model"], origin="timm") for r in chosen if timm.is_model(r["model"])]
+                batch=1, tags=("",), architecture=r["model"], origin="timm")
+            for r in chosen if timm.is_model(r["model"])]
     path = os.path.join(args.out, "store.db")
     with Store(path) as store:
         done = {r.model for r in store.rows()}
