@@ -117,8 +117,18 @@ def _adaptive(node, fields):
     return _with(f, updates)
 
 
+# These take the norm's order before the dims: norm(x, p, dim, keepdim), linalg_vector_norm(x, ord, dim, keepdim).
+_ORDER_FIRST = ("aten.norm", "aten.linalg_vector_norm")
+
+
+def _reduction_args(node) -> tuple:
+    """(input, dim, keepdim, ...) whatever the op's signature."""
+    return (node.args[0], *node.args[2:]) if node.op in _ORDER_FIRST else tuple(node.args)
+
+
 def _reduced_dims(node, f) -> list:
-    dims = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    args = _reduction_args(node)
+    dims = args[1] if len(args) > 1 else node.kwargs.get("dim")
     if dims is None or (isinstance(dims, (list, tuple)) and len(dims) == 0):
         return list(range(len(f.dims)))
     return [d % len(f.dims) for d in _per_dim(dims, 1)]
@@ -132,8 +142,8 @@ def _reduction(node, fields):
         return None
     if len(node.args) > 1 and isinstance(node.args[1], torch.Tensor):  # max(a, b) is elementwise
         return _pointwise(node, fields)
-    keep = bool(node.args[2]) if len(node.args) > 2 and isinstance(node.args[2], bool) else \
-        bool(node.kwargs.get("keepdim", False))
+    args = _reduction_args(node)
+    keep = bool(args[2]) if len(args) > 2 and isinstance(args[2], bool) else bool(node.kwargs.get("keepdim", False))
     return _collapse(f, _reduced_dims(node, f), keep)
 
 
