@@ -174,3 +174,14 @@ def test_kill_9_mid_sweep_loses_nothing_finished_and_the_rerun_does_no_work_twic
     again = sweep_library(specs, str(store))  # a complete store: nothing to do, no worker started
     assert (again.jobs, again.skipped, again.profiled, again.failed) == (4, 4, 0, 0)
     assert read_rows(str(store)) == after
+
+
+def test_a_store_being_created_reads_as_empty_and_is_taken_over(tmp_path):
+    path = tmp_path / "s.db"
+    db = sqlite3.connect(path)  # what a sweep's first statement leaves: an SQLite file in WAL mode, no tables yet
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
+    assert read_rows(str(path)) == []
+    with Store(str(path)) as store:
+        store.put([row(1)])
+    assert read_rows(str(path)) == [row(1)]

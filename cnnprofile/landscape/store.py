@@ -107,6 +107,10 @@ class Store:
             query, args = query + " WHERE status = ?", (status,)
         try:
             found = self.db.execute(query + f" ORDER BY {', '.join(KEY)}", args).fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table: rows" in str(e):  # being created by a sweep: nothing finished yet
+                return []
+            raise StoreError(f"reading {self.path!r} failed: {e}") from None
         except sqlite3.DatabaseError as e:
             raise StoreError(f"reading {self.path!r} failed: {e}") from None
         return [SweepRow(*r) for r in found]
@@ -127,6 +131,8 @@ class Store:
 def _check(db, path: str):
     """Refuse a foreign or other-version store."""
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:  # a store another sweep has just created and not yet given its tables (or an empty file)
+        return
     if "meta" not in tables or "rows" not in tables:
         raise StoreError(f"{path!r} is an SQLite file but not a cnnprofile store (no meta and rows tables)")
     found = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
