@@ -70,6 +70,15 @@ def test_timm_cells_are_its_pretrained_tags_at_their_published_sizes():
     assert len(jobs) == len({j.input_size for j in jobs})  # one network per size, however many tags
 
 
+def test_input_sizes_are_added_with_no_tag_and_torchvision_globs_keep_float_classifiers():
+    jobs = jobs_for(["lenet5", "torchvision:resnet18"], sizes=[(3, 64, 64)])
+    assert [(j.model, j.input_size, j.tags) for j in jobs] == [
+        ("lenet5", (1, 32, 32), ("",)), ("lenet5", (3, 64, 64), ("",)),
+        ("torchvision:resnet18", (3, 224, 224), ("IMAGENET1K_V1",)), ("torchvision:resnet18", (3, 64, 64), ("",))]
+    names = {j.model for j in jobs_for(["torchvision:*net*"])}
+    assert "torchvision:resnet50" in names and not any("quantized" in n or "fcn" in n for n in names)
+
+
 def test_timm_accuracy_joins_by_architecture_tag_and_resolution():
     from cnnprofile.landscape.accuracy import accuracy_of
     from cnnprofile.landscape.records import SweepRow

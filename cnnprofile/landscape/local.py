@@ -7,8 +7,8 @@ sentinel at once, and kills (SIGKILL) a worker whose job has run past its deadli
 
 Workers come from a forkserver that has already imported torch, so a replacement starts in well under a second.
 Each worker bounds its address space (``RLIMIT_AS``), so a model too large for the machine fails with a
-MemoryError in that worker instead of swapping the machine, and ends when the sweep does, so
-a ``kill -9`` of the sweep leaves no worker running (each watches its pipe to the sweep).
+MemoryError in that worker instead of swapping the machine, and ends when the sweep does (it watches a lifeline
+pipe only the sweep holds open), so a ``kill -9`` of the sweep leaves no worker running.
 """
 from __future__ import annotations
 

@@ -46,8 +46,6 @@ def _rf_text(value) -> str:
 
 def figures_of(job: Job) -> dict:
     """The figures of one job; raises on a failure (``measure`` classifies it)."""
-    import torch
-
     from ..analyses.memory import memory
     from ..analyses.views import last_feature_map
     from ..analyzer import analyze
@@ -67,8 +65,6 @@ def figures_of(job: Job) -> dict:
         raise _Failed(_kind(e, "trace error"), first_line(e, with_type=True)) from e
     last = last_feature_map(prof.layers)
     rows = [[r.name, r.kind, r.macs, r.flops, r.bytes_read, r.bytes_written, r.activation_bytes] for r in prof.layers]
-    del module
-    torch.cuda.empty_cache() if torch.cuda.is_available() else None
     return dict(params=prof.totals.params, macs=prof.totals.macs, flops=prof.totals.flops,
                 activation_bytes=prof.totals.activation_bytes, peak_bytes_1=peak_1, peak_bytes_batch=peak_n,
                 receptive_field=_rf_text(last.receptive_field) if last else "",
