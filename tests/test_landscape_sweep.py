@@ -102,3 +102,24 @@ def test_a_sweep_of_bad_settings_is_one_line(tmp_path):
     done = CliRunner().invoke(cli, ["sweep", "torchvision:nosuch*", "--store", str(tmp_path / "s.db")])
     assert done.exit_code == 2 and "no model matches" in done.output
     assert not (tmp_path / "s.db").exists()
+
+
+def test_two_sweeps_into_one_store_at_once(tmp_path):
+    import sqlite3
+    import threading
+
+    path = str(tmp_path / "s.db")
+    a = [f"{MODELS}:{n}" for n in ("small4", "small8")]
+    b = [f"{MODELS}:{n}" for n in ("small8", "small16", "raises")]
+    results = {}
+    threads = [threading.Thread(target=lambda k, s: results.__setitem__(k, sweep(s, path, jobs=1)), args=(k, s))
+               for k, s in (("a", a), ("b", b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = read_rows(path)
+    assert sorted(r.model.rsplit(":", 1)[1] for r in rows) == ["raises", "small16", "small4", "small8"]
+    assert {r.model.rsplit(":", 1)[1]: r.status for r in rows}["raises"] == "failed"
+    assert results["a"].jobs == 2 and results["b"].jobs == 3
