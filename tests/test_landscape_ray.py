@@ -63,3 +63,34 @@ def test_ray_gives_the_local_executors_rows(tmp_path):
     assert comparable(ray_rows) == comparable(local_rows)
     assert {r.model.rsplit(":", 1)[1]: r.failure for r in ray_rows} == {
         "small4": "", "small8": "", "segfault": "worker crashed", "raises": "build error"}
+
+
+BENCH_SCRIPT = """
+import json, ray
+from cnnprofile.bench.runner import BenchConfig
+from cnnprofile.landscape.ray_bench import ray_bench
+ray.init(num_cpus=2, num_gpus=2, _node_ip_address="127.0.0.1", include_dashboard=False, log_to_driver=False)
+cfg = BenchConfig(batch_sizes=(1, 2), warmup=1, max_warmup_s=1.0, min_time_s=0.01, iters=3, min_iters=1)
+out = ray_bench(["lenet5", "MODEL"], cfg, device="cpu")
+print("RESULT" + json.dumps([[r.model, r.batch_size, r.status, list(g)] for r, g in out]))
+"""
+
+
+@pytest.mark.slow
+def test_bench_cells_take_one_logical_gpu_each(tmp_path):
+    pytest.importorskip("ray")
+    if not _isolated():
+        pytest.skip("needs root and unshare to give Ray a network namespace with only loopback")
+    import json
+
+    script = tmp_path / "bench.py"
+    script.write_text(BENCH_SCRIPT.replace("MODEL", f"{MODELS}:small4"))
+    done = subprocess.run(["unshare", "--net", "sh", "-c", f"ip link set lo up && exec {sys.executable} {script}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    cells = json.loads(done.stdout.split("RESULT", 1)[1])
+    assert sorted((m.rsplit(":", 1)[-1], b) for m, b, _, _ in cells) == [
+        ("lenet5", 1), ("lenet5", 2), ("small4", 1), ("small4", 2)]
+    assert all(status == "ok" for _, _, status, _ in cells), cells
+    assert all(len(gpus) == 1 and gpus[0] in (0, 1) for _, _, _, gpus in cells), cells  # one GPU per cell
