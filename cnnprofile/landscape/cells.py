@@ -105,16 +105,17 @@ def jobs_for(specs: Iterable[str], *, sizes: Optional[list] = None, batch: int =
     jobs: dict = {}
     for source in sources_of(specs):
         cells = _published_cells(source)
-        for size in sizes or ():
-            arch = cells[0][4] if cells else source.name
-            cells.append((source.spec or source.name, {}, tuple(size), "", arch,
-                          cells[0][5] if cells else source.family, source.origin))
+        if cells:
+            model, arch, family = cells[0][0], cells[0][4], cells[0][5]
+        else:  # a model with no declared input: only the --input sizes
+            model, arch, family = source.spec or source.name, source.name, source.family or source.name
+        cells += [(model, {}, tuple(size), "", arch, family, source.origin) for size in sizes or ()]
         if not cells:
             raise InputError(f"{source.spec or source.name} does not declare its input size; pass --input SHAPE")
         for model, kwargs, size, tag, arch, family, origin in cells:
             key = (model, json.dumps(kwargs, sort_keys=True), size)
-            previous = jobs.get(key)
-            tags = (previous.tags if previous else ()) + ((tag,) if not previous or tag not in previous.tags else ())
+            tags = jobs[key].tags if key in jobs else ()
+            tags += () if tag in tags else (tag,)
             jobs[key] = Job(model=model, kwargs=key[1], input_size=size, batch=batch, tags=tags, architecture=arch,
                             family=family, origin=origin)
     return list(jobs.values())
