@@ -76,3 +76,13 @@ def test_golden_output(request, store, name, args):
     if request.config.getoption("--update-golden"):
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8"), f"{name} changed (regenerate with --update-golden)"
+
+
+def test_the_page_without_plotly_is_one_line(store, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "plotly", None)
+    monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
+    done = CliRunner().invoke(cli, ["report", "--landscape", "--store", store, "-o", str(tmp_path / "p.html")])
+    assert done.exit_code == 2 and "needs Plotly" in done.output and len(done.output.splitlines()) == 1
+    assert not (tmp_path / "p.html").exists()

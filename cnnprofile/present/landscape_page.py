@@ -63,7 +63,13 @@ HOVER = ("<b>%{customdata[0]}</b> %{customdata[1]} at %{customdata[2]}<br>top-1 
 
 def figure(entries: list, axis: Axis, highlight: frozenset = frozenset()):
     """One Plotly figure: a trace per family, then the frontier, then the ringed lecture networks."""
-    import plotly.graph_objects as go
+    try:
+        import plotly.graph_objects as go
+    except ImportError:
+        from ..errors import CnnprofileError
+
+        raise CnnprofileError("the landscape page needs Plotly, which is not installed: "
+                              "pip install 'cnnprofile[landscape]'") from None
 
     families = sorted({e.row.family or e.row.architecture for e in entries})
     biggest = max(e.row.params for e in entries)
