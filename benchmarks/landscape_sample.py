@@ -12,6 +12,8 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 
@@ -45,16 +47,22 @@ def main():
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(store + suffix):
                 os.remove(store + suffix)
-        summary = sweep(specs, store, jobs=workers, timeout=args.timeout)
+        # A fresh process per run, timed from outside: the command as a user runs it, interpreter, forkserver
+        # and its imports included (in-process, a second run would reuse the first one's forkserver).
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cnnprofile", "sweep", *specs, "--store", store, "--jobs",
+                        str(workers), "--timeout", str(args.timeout), "-q"], check=True)
+        wall = time.perf_counter() - start
         rows = read_rows(store)
         per_network = {}
         for r in rows:  # rows of one network share its seconds
             per_network[(r.model, r.input_size)] = r.seconds
         cost = sorted(per_network.values())
         resume = sweep(specs, store, jobs=workers, timeout=args.timeout)
-        runs[workers] = dict(seconds=round(summary.seconds, 1), networks=summary.jobs, rows=len(rows),
-                             profiled=summary.profiled, failed=summary.failed,
-                             failures=[list(f) for f in summary.failures],
+        failed = [r for r in rows if r.status == "failed"]
+        runs[workers] = dict(seconds=round(wall, 1), networks=networks, rows=len(rows),
+                             profiled=len(rows) - len(failed), failed=len(failed),
+                             failures=[[r.model, r.tag, r.input_size, r.failure, r.reason] for r in failed],
                              median_s=round(statistics.median(cost), 2), p90_s=round(cost[int(0.9 * len(cost))], 2),
                              max_s=round(cost[-1], 2), sum_s=round(sum(cost), 1),
                              resume_seconds=round(resume.seconds, 2), resume_work=resume.profiled + resume.failed)
