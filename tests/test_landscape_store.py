@@ -146,17 +146,21 @@ def test_kill_9_mid_sweep_loses_nothing_finished_and_the_rerun_does_no_work_twic
     args = [sys.executable, "-m", "cnnprofile", "sweep", *specs, "--store", str(store), "--jobs", "1", "-q"]
     sweep = subprocess.Popen(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if store.exists() and len(read_rows(str(store))) == 3:
-            break
-        assert sweep.poll() is None, sweep.communicate()
-        time.sleep(0.2)
-    time.sleep(0.5)  # the worker is now waiting inside gated()
-    finished = read_rows(str(store))
-    assert sorted(r.model.rsplit(":", 1)[1] for r in finished) == ["small16", "small4", "small8"]
-    workers = descendants(sweep.pid)
-    assert workers  # the forkserver and the worker inside gated()
+    try:  # a failure here must not leave the sweep waiting in gated() for ever
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if store.exists() and len(read_rows(str(store))) == 3:
+                break
+            assert sweep.poll() is None, sweep.communicate()
+            time.sleep(0.2)
+        time.sleep(0.5)  # the worker is now waiting inside gated()
+        finished = read_rows(str(store))
+        assert sorted(r.model.rsplit(":", 1)[1] for r in finished) == ["small16", "small4", "small8"]
+        workers = descendants(sweep.pid)
+        assert workers  # the forkserver and the worker inside gated()
+    except BaseException:
+        sweep.kill()
+        raise
     sweep.send_signal(signal.SIGKILL)
     sweep.wait(10)
     deadline = time.monotonic() + 20
