@@ -30,7 +30,6 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
 
     from .analyses.counts import op_costs
     from .analyses.enrich import enrich
-    from .analyses.formulas import op_name
     from .engines.keras_meta import as_torch, keras_profile
     from .errors import InputError
     from .sources.keras_bridge import check_keras_dtype, is_keras
@@ -45,7 +44,6 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
         note = model.real_reason if engine == "real" else ""
     counter = get_engine(engine)
     dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
-    extra = {op_name(op): fn for op, fn in (formulas or {}).items()}
     with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
         torch.manual_seed(0)  # real runs: the same random weights and inputs, so data-dependent shapes repeat
         module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device=counter.build_device)
@@ -61,7 +59,7 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
         if counter.records:
             note = note or ("asked for: a real forward pass on the CPU" if engine == "real" else "")
             traced = counter.trace(module, inputs, dtype=dtype, name=name, note=note)
-            costs = op_costs(traced.recording, extra)
+            costs = op_costs(traced.recording, formulas)
             prof = counter.profile_of(traced, costs=costs)
         else:
             if len(inputs.leaves()) != 1 or inputs.kwargs:

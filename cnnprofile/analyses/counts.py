@@ -12,7 +12,7 @@ from torch import nn
 
 from ..records import LayerRecord, UncountedOp
 from ..record.recorder import Node, Recording
-from .formulas import Cost, cost_of, first_tensor
+from .formulas import Cost, cost_of, first_tensor, op_name
 
 _MAC_OPS = {"aten.convolution": "conv", "aten._convolution": "conv", "aten.addmm": "fc", "aten.mm": "fc",
             "aten.bmm": "fc", "aten.baddbmm": "fc"}
@@ -23,9 +23,10 @@ _POOLS = {nn.modules.pooling._MaxPoolNd: "max", nn.modules.pooling._AvgPoolNd: "
 
 
 def op_costs(rec: Recording, formulas: Optional[Mapping] = None) -> list:
-    """The cost of every recorded op (None where no formula applies), in node order. ``formulas`` add to or
-    replace the registry's for this recording."""
-    return [cost_of(n.op, n.args, n.kwargs, n.out, formulas) for n in rec.nodes]
+    """The cost of every recorded op (None where no formula applies), in node order. ``formulas`` (keyed by op
+    name or op, as ``profile(formulas=...)`` takes them) add to or replace the registry's for this recording."""
+    extra = {op_name(op): fn for op, fn in formulas.items()} if formulas else None
+    return [cost_of(n.op, n.args, n.kwargs, n.out, extra) for n in rec.nodes]
 
 
 def _tuple(value) -> tuple:

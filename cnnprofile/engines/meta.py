@@ -14,7 +14,6 @@ import torch
 from torch import nn
 
 from ..analyses.counts import counted_rows, layer_record, op_costs, uncounted_ops
-from ..analyses.formulas import op_name
 from ..inputs import dtype_name
 from ..outputs import output_shapes
 from ..record.run import Traced, record_module
@@ -38,7 +37,7 @@ class MetaEngine(Engine):
         """The layer rows and totals of a recorded pass; ``costs`` (``counts.op_costs``) where already computed."""
         rec, inputs, dtype = traced.recording, traced.inputs, traced.dtype
         if costs is None:
-            costs = op_costs(rec, {op_name(op): fn for op, fn in (formulas or {}).items()})
+            costs = op_costs(rec, formulas)
         rows = counted_rows(rec, costs)
         leaves = inputs.leaves()
         layers = [_input_row(key, len(leaves), t) for (key, _), t in zip(leaves, rec.inputs)]

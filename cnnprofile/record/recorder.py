@@ -62,6 +62,7 @@ class Recording:
     params: dict = field(default_factory=dict)  # id of a recorded parameter -> (name, numel, bytes)
     keep: list = field(default_factory=list)  # every tensor recorded, so that ids are never reused
     tensors: Any = None  # how this recording records tensors (``_Tensors``)
+    _rows: Any = field(default=None, repr=False, compare=False)  # (events seen, rows) once derived
 
     @property
     def input(self) -> Optional[torch.Tensor]:
@@ -69,6 +70,10 @@ class Recording:
         return self.inputs[0] if self.inputs else None
 
     def rows(self) -> list:
+        """The layer rows; derived once (every analysis of a recording groups by them) and again only if the
+        recording has grown since."""
+        if self._rows is not None and self._rows[0] == len(self.events):
+            return self._rows[1]
         rows: list[Row] = []
         leaf: dict[int, Row] = {}
         segment: Optional[Row] = None
@@ -98,6 +103,7 @@ class Recording:
         for row in rows:
             # A leaf module's output is what it returned (an nn.Identity runs no op); a segment's is its last op's.
             row.output = row.nodes[-1].out if row.segment else self.calls[row.call].output
+        self._rows = (len(self.events), rows)
         return rows
 
 
