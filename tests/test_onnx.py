@@ -182,6 +182,22 @@ def test_a_hand_counted_graph_with_a_shared_weight_and_an_uncounted_op(tmp_path)
         "onnx_op.Hardmax x1" in result.output
 
 
+def test_a_backward_slice_has_the_shape_onnx_gives_it(tmp_path):
+    import numpy as np
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    inits = {"s": np.array([-1, 6], dtype=np.int64), "e": np.array([-(2 ** 63), 1], dtype=np.int64),
+             "a": np.array([2, 3], dtype=np.int64), "st": np.array([-2, -3], dtype=np.int64)}
+    model = _model([helper.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"])], inits, [1, 3, 4, 2])
+    path = tmp_path / "flip.onnx"
+    onnx.save(model, path)
+    x = np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32)
+    (expected,) = ReferenceEvaluator(model).run(None, {"x": x})  # ONNX's own implementation
+    assert expected.shape == (1, 3, 4, 2)
+    assert cnnprofile.profile(str(path)).output_shapes == (("", expected.shape),)
+
+
 def _run(*args):
     result = CliRunner().invoke(cli, list(args))
     return result, result.output.strip().splitlines()

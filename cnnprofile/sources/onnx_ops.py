@@ -160,14 +160,18 @@ def slice_(attrs, inputs, static):
     starts, ends = _ints(static(1)), _ints(static(2))
     axes = _ints(static(3)) if static(3) is not None else list(range(len(starts)))
     steps = _ints(static(4)) if static(4) is not None else [1] * len(starts)
-    index = [slice(None)] * x.dim()
+    index, backwards = [slice(None)] * x.dim(), []
     for s, e, a, st in zip(starts, ends, axes, steps):
-        if st < 0:
-            raise NotImplementedError("Slice with a negative step")
         size = x.shape[a]
-        begin = max(min(s + size if s < 0 else s, size), 0)
-        index[a] = slice(begin, max(min(e + size if e < 0 else e, size), 0), st)
-    return x[tuple(index)]
+        s, e = s + size if s < 0 else s, e + size if e < 0 else e
+        if st > 0:
+            index[a] = slice(max(min(s, size), 0), max(min(e, size), 0), st)
+        else:  # ONNX clamps a backward slice's start to [0, size - 1] and its end to [-1, size - 1]
+            backwards.append((a, range(max(min(s, size - 1), 0), max(min(e, size - 1), -1), st)))
+    x = x[tuple(index)]
+    for a, picked in backwards:  # torch slicing takes no negative step: gather the indices ONNX names
+        x = x.index_select(a % x.dim(), torch.tensor(list(picked), dtype=torch.long, device=x.device))
+    return x
 
 
 def squeeze(attrs, inputs, static):
