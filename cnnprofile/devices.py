@@ -3,11 +3,19 @@
 The figures are the vendors' published boost-clock numbers; where a datasheet quotes "with sparsity" the
 dense figure is half of it. A card sustaining less than its boost clock reaches less; a measurement
 *above* the figure means the measurement is wrong, which the runner uses as a roofline check.
+
+GeForce cards run FP16 and BF16 tensor math with FP32 accumulation at half the rate of FP16 accumulation.
+PyTorch accumulates in FP32, so their fp16 and bf16 figures are the FP32-accumulate ones; the faster
+FP16-accumulate figure is kept apart (``fp16_acc_tflops``) and no roof uses it. Workstation and datacenter
+cards accumulate in FP32 at the full rate. A card is listed only with every figure a roof needs from a named
+datasheet or whitepaper, and a variant its name does not tell apart (a laptop part, a "D", "Ti" or "SUPER"
+model) is not matched at all: no figure beats a wrong one.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16")
 
@@ -20,6 +28,9 @@ class DevicePeak:
     source: str
     bandwidth_gbs: float | None = None  # peak memory bandwidth, GB/s (10^9 bytes per second)
     bandwidth_source: str = ""
+    # GeForce only: FP16 tensor TFLOP/s with FP16 accumulate (twice tflops["fp16"]), for reference: PyTorch
+    # accumulates in FP32, so no run of ours reaches it and no roof uses it.
+    fp16_acc_tflops: float | None = None
 
     @property
     def key(self) -> str:
@@ -32,13 +43,46 @@ _H200 = "NVIDIA H200 Tensor Core GPU datasheet (H200 SXM column; TF32/BF16/FP16 
 _A100 = {"fp32": 19.5, "tf32": 156.0, "fp16": 312.0, "bf16": 312.0}
 _A100_SOURCE = "NVIDIA A100 Tensor Core GPU datasheet (dense figures; same for every A100 variant)"
 _ADA = "NVIDIA Ada GPU architecture whitepaper v2.1, appendix table (FP16 with FP32 accumulate, dense)"
+_GA102 = "NVIDIA Ampere GA102 GPU architecture whitepaper, appendix table"
+_RTX_BLACKWELL_DOC = "NVIDIA RTX Blackwell GPU architecture whitepaper, appendix table"
+_RTX_BLACKWELL = f"{_RTX_BLACKWELL_DOC} (FP16 with FP32 accumulate, dense)"
+# The "Individual Blackwell GPU Specifications" rows of NVIDIA's Blackwell datasheet (GB200 NVL72 and HGX
+# B200 columns), whose Tensor Core figures are all quoted with sparsity.
+_BLACKWELL = "NVIDIA Blackwell datasheet, individual GPU specifications ({} column; TF32/BF16/FP16 halved from " \
+             "'with sparsity')"
+_GH200 = {"fp32": 67.0, "tf32": 494.0, "fp16": 990.0, "bf16": 990.0}
+_GH200_SOURCE = "NVIDIA GH200 Grace Hopper Superchip datasheet (GPU figures, dense; both memory variants)"
 
-# Order matters: the first pattern that matches wins, so more specific names come first.
+
+def _geforce(fp32: float, fp16_fp32_acc: float, fp16_acc: float) -> dict:
+    """A GeForce card's peaks: TF32 tensor math runs at the FP32 rate, BF16 like FP16 with FP32 accumulate."""
+    return {"tflops": {"fp32": fp32, "tf32": fp32, "fp16": fp16_fp32_acc, "bf16": fp16_fp32_acc},
+            "fp16_acc_tflops": fp16_acc}
+
+
+# Order matters: the first pattern that matches wins, so more specific names come first. GeForce patterns
+# end at the end of the name, so that a "Ti", "SUPER", "D" or laptop part never takes a desktop card's figures.
 PEAKS = (
-    DevicePeak("H200 NVL", r"h200.*nvl", {"fp32": 60.0, "tf32": 417.5, "fp16": 835.5, "bf16": 835.5},
+    # Blackwell datacenter: per GPU (a GB200 or GB300 superchip holds two, beside a Grace CPU).
+    DevicePeak("GB300", r"\bgb300\b", {"fp32": 80.0, "tf32": 1250.0, "fp16": 2500.0, "bf16": 2500.0},
+               "NVIDIA GB300 NVL72 datasheet, per-GPU figures (TF32/BF16/FP16 halved from 'with sparsity')",
+               bandwidth_gbs=8000.0,
+               bandwidth_source="NVIDIA GB300 NVL72 datasheet (576 TB/s over 72 GPUs: 8 TB/s each)"),
+    DevicePeak("GB200", r"\bgb200\b", {"fp32": 80.0, "tf32": 1250.0, "fp16": 2500.0, "bf16": 2500.0},
+               _BLACKWELL.format("GB200 NVL72"), bandwidth_gbs=8000.0,
+               bandwidth_source="NVIDIA Blackwell datasheet (GB200 NVL72 column: 8 TB/s per GPU)"),
+    DevicePeak("B200", r"\bb200\b", {"fp32": 75.0, "tf32": 1100.0, "fp16": 2250.0, "bf16": 2250.0},
+               _BLACKWELL.format("HGX B200"), bandwidth_gbs=7700.0,
+               bandwidth_source="NVIDIA Blackwell datasheet (HGX B200 column: 7.7 TB/s per GPU)"),
+    # Hopper. "gh200" contains "h200": the Grace Hopper entries come first, the H200 ones match a whole word.
+    DevicePeak("GH200 144GB HBM3e", r"gh200.*(144g|hbm3e)", _GH200, _GH200_SOURCE, 4900.0,
+               "NVIDIA GH200 datasheet (144GB HBM3e: 4.9 TB/s)"),
+    DevicePeak("GH200 96GB HBM3", r"gh200 480gb|gh200.*96gb", _GH200, _GH200_SOURCE, 4000.0,
+               "NVIDIA GH200 datasheet (96GB HBM3: 4 TB/s)"),
+    DevicePeak("H200 NVL", r"\bh200.*nvl", {"fp32": 60.0, "tf32": 417.5, "fp16": 835.5, "bf16": 835.5},
                "NVIDIA H200 datasheet (H200 NVL column; TF32/BF16/FP16 halved from 'with sparsity')",
                bandwidth_gbs=4800.0, bandwidth_source="NVIDIA H200 datasheet (H200 NVL column: 4.8 TB/s)"),
-    DevicePeak("H200 SXM", r"h200", {"fp32": 67.0, "tf32": 494.5, "fp16": 989.5, "bf16": 989.5}, _H200,
+    DevicePeak("H200 SXM", r"\bh200\b", {"fp32": 67.0, "tf32": 494.5, "fp16": 989.5, "bf16": 989.5}, _H200,
                bandwidth_gbs=4800.0, bandwidth_source="NVIDIA H200 datasheet (H200 SXM column: 4.8 TB/s)"),
     DevicePeak("H100 NVL", r"h100.*nvl", {"fp32": 60.0, "tf32": 417.5, "fp16": 835.5, "bf16": 835.5},
                "NVIDIA H100 datasheet (H100 NVL column; TF32/BF16/FP16 halved from 'with sparsity')",
@@ -48,21 +92,40 @@ PEAKS = (
                bandwidth_gbs=2000.0, bandwidth_source="NVIDIA H100 datasheet (PCIe column: 2 TB/s)"),
     DevicePeak("H100 SXM", r"h100", {"fp32": 67.0, "tf32": 494.5, "fp16": 989.5, "bf16": 989.5}, _H100_SXM,
                bandwidth_gbs=3350.0, bandwidth_source="NVIDIA H100 datasheet (SXM column: 3.35 TB/s)"),
+    # Ampere datacenter and workstation.
     DevicePeak("A100 80GB PCIe", r"a100.*80gb.*pcie|a100.*pcie.*80gb", _A100, _A100_SOURCE, 1935.0,
                "NVIDIA A100 datasheet (80GB PCIe column: 1,935 GB/s)"),
     DevicePeak("A100 80GB SXM", r"a100.*80gb", _A100, _A100_SOURCE, 2039.0,
                "NVIDIA A100 datasheet (80GB SXM column: 2,039 GB/s)"),
     DevicePeak("A100 40GB", r"a100", _A100, _A100_SOURCE, 1555.0,
                "NVIDIA A100 datasheet (40GB PCIe and SXM columns: 1,555 GB/s)"),
+    DevicePeak("A40", r"\ba40\b", {"fp32": 37.4, "tf32": 74.8, "fp16": 149.7, "bf16": 149.7},
+               "NVIDIA A40 datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
+               bandwidth_gbs=696.0, bandwidth_source="NVIDIA A40 datasheet (696 GB/s)"),
+    DevicePeak("A30", r"\ba30\b", {"fp32": 10.3, "tf32": 82.0, "fp16": 165.0, "bf16": 165.0},
+               "NVIDIA A30 Tensor Core GPU datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
+               bandwidth_gbs=933.0, bandwidth_source="NVIDIA A30 datasheet (933 GB/s)"),
     DevicePeak("A10", r"\ba10\b", {"fp32": 31.2, "tf32": 62.5, "fp16": 125.0, "bf16": 125.0},
                "NVIDIA A10 Tensor Core GPU datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
                bandwidth_gbs=600.0, bandwidth_source="NVIDIA A10 datasheet (600 GB/s)"),
+    DevicePeak("RTX A6000", r"rtx a6000", {"fp32": 38.7, "tf32": 77.4, "fp16": 154.8, "bf16": 154.8},
+               f"{_GA102} (RTX A6000 column: FP16 with FP32 accumulate at the full rate, dense)",
+               bandwidth_gbs=768.0, bandwidth_source=f"{_GA102} (RTX A6000 column: 768 GB/s)"),
+    # Ada datacenter and workstation.
     DevicePeak("L40S", r"l40s", {"fp32": 91.6, "tf32": 183.0, "fp16": 362.0, "bf16": 362.0},
                "NVIDIA L40S datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
                bandwidth_gbs=864.0, bandwidth_source="NVIDIA L40S datasheet (864 GB/s)"),
+    DevicePeak("L40", r"\bl40\b", {"fp32": 90.5, "tf32": 90.5, "fp16": 181.0, "bf16": 181.0},
+               "NVIDIA L40 datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
+               bandwidth_gbs=864.0, bandwidth_source="NVIDIA L40 datasheet (864 GB/s)"),
     DevicePeak("L4", r"\bl4\b", {"fp32": 30.3, "tf32": 60.0, "fp16": 121.0, "bf16": 121.0},
                "NVIDIA L4 Tensor Core GPU datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
                bandwidth_gbs=300.0, bandwidth_source="NVIDIA L4 datasheet (300 GB/s)"),
+    DevicePeak("RTX 6000 Ada", r"rtx 6000 ada", {"fp32": 91.1, "tf32": 182.1, "fp16": 364.2, "bf16": 364.2},
+               "NVIDIA Ada GPU architecture whitepaper v2.1, appendix table (RTX 6000 Ada column: FP16 with FP32 "
+               "accumulate at the full rate, dense)", bandwidth_gbs=960.0,
+               bandwidth_source="NVIDIA Ada GPU architecture whitepaper v2.1, appendix table (960 GB/s)"),
+    # Volta and Turing.
     DevicePeak("V100S PCIe", r"v100s", {"fp32": 16.4, "fp16": 130.0},
                "NVIDIA V100 datasheet (V100S PCIe column; no TF32 or BF16 tensor cores)",
                bandwidth_gbs=1134.0, bandwidth_source="NVIDIA V100 datasheet (V100S PCIe column: 1134 GB/s)"),
@@ -75,18 +138,33 @@ PEAKS = (
     DevicePeak("T4", r"\bt4\b", {"fp32": 8.1, "fp16": 65.0},
                "NVIDIA T4 datasheet (FP16 mixed precision; no TF32 or BF16 tensor cores)",
                bandwidth_gbs=320.0, bandwidth_source="NVIDIA T4 datasheet (320+ GB/s)"),
-    DevicePeak("RTX 4090", r"rtx 4090", {"fp32": 82.6, "tf32": 82.6, "fp16": 165.2, "bf16": 165.2}, _ADA,
-               bandwidth_gbs=1008.0,
+    # GeForce.
+    DevicePeak("RTX 5090", r"rtx 5090$", **_geforce(104.8, 209.5, 419.0), source=_RTX_BLACKWELL,
+               bandwidth_gbs=1792.0, bandwidth_source=f"{_RTX_BLACKWELL_DOC} (1792 GB/s)"),
+    DevicePeak("RTX 5080", r"rtx 5080$", **_geforce(56.3, 112.6, 225.1), source=_RTX_BLACKWELL,
+               bandwidth_gbs=960.0, bandwidth_source=f"{_RTX_BLACKWELL_DOC} (960 GB/s)"),
+    DevicePeak("RTX 5070 Ti", r"rtx 5070 ti$", **_geforce(43.9, 87.9, 175.8), source=_RTX_BLACKWELL,
+               bandwidth_gbs=896.0, bandwidth_source=f"{_RTX_BLACKWELL_DOC} (896 GB/s)"),
+    DevicePeak("RTX 4090", r"rtx 4090$", **_geforce(82.6, 165.2, 330.3), source=_ADA, bandwidth_gbs=1008.0,
                bandwidth_source="NVIDIA Ada GPU architecture whitepaper v2.1, appendix table (1008 GB/s)"),
-    DevicePeak("RTX 3090", r"rtx 3090", {"fp32": 35.6, "tf32": 35.6, "fp16": 71.0, "bf16": 71.0},
-               "NVIDIA Ampere GA102 GPU architecture whitepaper, appendix table (FP16 with FP32 accumulate, dense)",
-               bandwidth_gbs=936.0,
-               bandwidth_source="NVIDIA Ampere GA102 GPU architecture whitepaper, appendix table (936 GB/s)"),
+    DevicePeak("RTX 4080", r"rtx 4080$", **_geforce(48.7, 97.5, 194.9), source=_ADA, bandwidth_gbs=716.8,
+               bandwidth_source="NVIDIA Ada GPU architecture whitepaper v2.1, appendix table (716.8 GB/s)"),
+    DevicePeak("RTX 4070 Ti", r"rtx 4070 ti$", **_geforce(40.1, 80.2, 160.4),
+               source="NVIDIA Ada GPU architecture whitepaper, appendix table ('RTX 4080 12GB' column, the AD104 "
+                      "configuration and clocks released as the RTX 4070 Ti; FP16 with FP32 accumulate, dense)",
+               bandwidth_gbs=504.0, bandwidth_source="NVIDIA Ada GPU architecture whitepaper, appendix table "
+                                                     "('RTX 4080 12GB' column: 504 GB/s)"),
+    DevicePeak("RTX 3090", r"rtx 3090$", **_geforce(35.6, 71.0, 142.0),
+               source=f"{_GA102} (RTX 3090 column: FP16 with FP32 accumulate, dense)",
+               bandwidth_gbs=936.0, bandwidth_source=f"{_GA102} (RTX 3090 column: 936 GB/s)"),
+    DevicePeak("RTX 3080", r"rtx 3080$", **_geforce(29.8, 59.5, 119.0),
+               source=f"{_GA102} (RTX 3080 column: FP16 with FP32 accumulate, dense)",
+               bandwidth_gbs=760.0, bandwidth_source=f"{_GA102} (RTX 3080 column: 760 GB/s)"),
 )
 
 
 def find_device(device_name: str) -> DevicePeak | None:
-    name = (device_name or "").lower()
+    name = (device_name or "").lower().strip()
     for peak in PEAKS:
         if re.search(peak.pattern, name):
             return peak
@@ -141,3 +219,19 @@ def cpu_upper_bound(threads: int) -> DevicePeak:
                       f"{CPU_FLOPS_PER_CYCLE} FLOP/cycle/thread at {CPU_GHZ} GHz (two 512-bit FMA pipes)",
                       threads * CPU_GHZ * CPU_BYTES_PER_CYCLE,
                       f"{CPU_BYTES_PER_CYCLE} B/cycle/thread at {CPU_GHZ} GHz (two 64-byte L1 loads per cycle)")
+
+
+CPU_KEY = "cpu"
+_KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def shipped_calibration(key: str) -> Path | None:
+    """The latency calibration that ships for device ``key`` (package data
+    ``cnnprofile/data/calibrations/<key>.json``); None where none ships."""
+    from importlib import resources
+
+    if not _KEY.fullmatch(key or ""):  # a key is a file name, never a path out of the folder
+        return None
+    path = resources.files("cnnprofile").joinpath("data").joinpath("calibrations").joinpath(f"{key}.json")
+    # An installed package is a folder on disk (setup.cfg ships no zip), so the resource is a real file.
+    return Path(str(path)) if path.is_file() else None
