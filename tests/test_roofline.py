@@ -111,3 +111,17 @@ def test_cuda_graph_and_tf32_runs_keep_their_roofs():
     assert result_bound(graph).lower_bound_s == result_bound(plain).lower_bound_s
     fp32 = next(r for r in results if r.dtype == "float32")
     assert result_bound(fp32).precision == "tf32"  # cuDNN allowed TF32 in that run
+
+
+def test_a_precision_the_device_has_no_peak_for_is_refused_in_one_line():
+    from click.testing import CliRunner
+
+    from cnnprofile.cli import cli
+
+    fc = nn.Linear(64, 64)
+    with pytest.raises(InputError, match="V100 SXM2 has no bf16 peak"):
+        roofline(traffic(fc, (8, 64), dtype="bfloat16"), device_by_key("v100-sxm2"))
+    result = CliRunner().invoke(cli, ["table", "lenet5", "--intensity", "--device-peak", "v100-sxm2",
+                                      "--dtype", "bfloat16"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [result.output.strip()]

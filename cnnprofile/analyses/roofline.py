@@ -124,6 +124,11 @@ def roofline(t: Traffic, device: DevicePeak, memory: bool = True, tf32: bool = T
     (for compiled runs, whose fused kernels never write their intermediates); ``tf32=False`` for a float32
     run that allows TF32 nowhere (then only the FP32 units count)."""
     precision = _precision(device, t.dtype, tf32)
+    if precision not in device.tflops:
+        from ..errors import InputError
+
+        raise InputError(f"{device.name} has no {precision} peak to bound a {t.dtype} run with (its peaks: "
+                         f"{', '.join(device.tflops)})")
     peak = device.tflops[precision] * 1e12
     bandwidth = device.bandwidth_gbs * 1e9
     bounds = []
@@ -163,6 +168,8 @@ def result_bound(result) -> Roofline | None:
         return None
     env = result.env or {}
     tf32 = bool(env.get("tf32_cudnn", True) or env.get("tf32_matmul", False))
+    if _precision(device, result.dtype, tf32) not in device.tflops:  # e.g. bfloat16 on a V100: no peak known
+        return None
     try:
         t = _traffic_cached(result.model, result.batch_size, result.dtype)
     except CnnprofileError:
