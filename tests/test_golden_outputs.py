@@ -1,4 +1,4 @@
-"""The exact bytes of `compare`, `list` and a bench summary, as a user sees them. After an intended change,
+"""The exact bytes of `compare`, `list`, `devices` and a bench summary, as a user sees them. After an intended change,
 regenerate and review the diff:
 
     python -m pytest tests/test_golden_outputs.py --update-golden
@@ -35,6 +35,8 @@ def golden(request):
     ("compare_lecture.txt", ["compare", "alexnet", "vgg16", "googlenet", "resnet50"]),
     ("list.txt", ["list"]),
     ("list.md", ["list", "--format", "markdown"]),
+    ("devices.txt", ["devices"]),
+    ("devices.md", ["devices", "--format", "markdown"]),
 ])
 def test_command_output(golden, name, args):
     result = CliRunner().invoke(cli, args)
