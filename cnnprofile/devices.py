@@ -43,7 +43,7 @@ _H200 = "NVIDIA H200 Tensor Core GPU datasheet (H200 SXM column; TF32/BF16/FP16 
 _A100 = {"fp32": 19.5, "tf32": 156.0, "fp16": 312.0, "bf16": 312.0}
 _A100_SOURCE = "NVIDIA A100 Tensor Core GPU datasheet (dense figures; same for every A100 variant)"
 _ADA = "NVIDIA Ada GPU architecture whitepaper v2.1, appendix table (FP16 with FP32 accumulate, dense)"
-_GA102 = "NVIDIA Ampere GA102 GPU architecture whitepaper, appendix table"
+_GA102 = "NVIDIA Ampere GA102 GPU architecture whitepaper v2.0"
 _RTX_BLACKWELL_DOC = "NVIDIA RTX Blackwell GPU architecture whitepaper, appendix table"
 _RTX_BLACKWELL = f"{_RTX_BLACKWELL_DOC} (FP16 with FP32 accumulate, dense)"
 # The "Individual Blackwell GPU Specifications" rows of NVIDIA's Blackwell datasheet (GB200 NVL72 and HGX
@@ -109,13 +109,13 @@ PEAKS = (
                "NVIDIA A10 Tensor Core GPU datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
                bandwidth_gbs=600.0, bandwidth_source="NVIDIA A10 datasheet (600 GB/s)"),
     DevicePeak("RTX A6000", r"rtx a6000", {"fp32": 38.7, "tf32": 77.4, "fp16": 154.8, "bf16": 154.8},
-               f"{_GA102} (RTX A6000 column: FP16 with FP32 accumulate at the full rate, dense)",
-               bandwidth_gbs=768.0, bandwidth_source=f"{_GA102} (RTX A6000 column: 768 GB/s)"),
+               f"{_GA102}, RTX A6000 tables (FP16 with FP32 accumulate at the full rate, dense)",
+               bandwidth_gbs=768.0, bandwidth_source=f"{_GA102}, RTX A6000 tables (768 GB/s)"),
     # Ada datacenter and workstation.
     DevicePeak("L40S", r"l40s", {"fp32": 91.6, "tf32": 183.0, "fp16": 362.0, "bf16": 362.0},
                "NVIDIA L40S datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
                bandwidth_gbs=864.0, bandwidth_source="NVIDIA L40S datasheet (864 GB/s)"),
-    DevicePeak("L40", r"\bl40\b", {"fp32": 90.5, "tf32": 90.5, "fp16": 181.0, "bf16": 181.0},
+    DevicePeak("L40", r"\bl40\b", {"fp32": 90.5, "tf32": 90.5, "fp16": 181.05, "bf16": 181.05},
                "NVIDIA L40 datasheet (TF32/BF16/FP16 halved from 'with sparsity')",
                bandwidth_gbs=864.0, bandwidth_source="NVIDIA L40 datasheet (864 GB/s)"),
     DevicePeak("L4", r"\bl4\b", {"fp32": 30.3, "tf32": 60.0, "fp16": 121.0, "bf16": 121.0},
@@ -155,11 +155,11 @@ PEAKS = (
                bandwidth_gbs=504.0, bandwidth_source="NVIDIA Ada GPU architecture whitepaper, appendix table "
                                                      "('RTX 4080 12GB' column: 504 GB/s)"),
     DevicePeak("RTX 3090", r"rtx 3090$", **_geforce(35.6, 71.0, 142.0),
-               source=f"{_GA102} (RTX 3090 column: FP16 with FP32 accumulate, dense)",
-               bandwidth_gbs=936.0, bandwidth_source=f"{_GA102} (RTX 3090 column: 936 GB/s)"),
+               source=f"{_GA102}, appendix A (GeForce RTX 3090: FP16 with FP32 accumulate, dense)",
+               bandwidth_gbs=936.0, bandwidth_source=f"{_GA102}, appendix A (GeForce RTX 3090: 936 GB/s)"),
     DevicePeak("RTX 3080", r"rtx 3080$", **_geforce(29.8, 59.5, 119.0),
-               source=f"{_GA102} (RTX 3080 column: FP16 with FP32 accumulate, dense)",
-               bandwidth_gbs=760.0, bandwidth_source=f"{_GA102} (RTX 3080 column: 760 GB/s)"),
+               source=f"{_GA102}, GeForce RTX 3080 specifications (FP16 with FP32 accumulate, dense)",
+               bandwidth_gbs=760.0, bandwidth_source=f"{_GA102}, GeForce RTX 3080 specifications (760 GB/s)"),
 )
 
 
