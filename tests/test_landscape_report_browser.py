@@ -93,3 +93,86 @@ def test_the_page_renders_offline_with_every_point_and_the_frontier(page, tmp_pa
     visible = [n for n, v in zip(gmacs["names"], probe["after"]) if v is not False]
     assert visible[0] == "mobilenetv3" and "efficientnet" not in visible and "resnet" not in visible
     assert dict(zip(visible, probe["afterCount"]))["mobilenetv3"] == 1
+
+
+# Types into the name filter as a person would (sets the box, fires "input") and records, after each step, every
+# chart's traces: Plotly's data (the points each trace holds), whether it is visible, and how many points Plotly drew.
+FILTER_PROBE = """<script>
+window.addEventListener("load", () => setTimeout(async () => {
+  const sleep = ms => new Promise(done => setTimeout(done, ms));
+  const box = document.getElementById("name-filter");
+  const charts = [...document.querySelectorAll(".plotly-graph-div")];
+  const state = () => ({count: document.getElementById("name-filter-count").textContent,
+    charts: Object.fromEntries(charts.map(gd => [gd.id, gd.data.map((t, i) => {
+      const group = gd.querySelector(".scatterlayer .trace" + gd._fullData[i].uid);
+      return {role: t.meta.role, name: t.name, visible: t.visible !== false && t.visible !== "legendonly",
+              points: (t.customdata || []).map(c => c[0] + "." + c[1] + "@" + c[2]),
+              drawn: group ? group.querySelectorAll("path.point").length : 0};
+    })]))});
+  const type = async text => { box.value = text; box.dispatchEvent(new Event("input")); await sleep(400); };
+  const steps = {start: state()};
+  for (const text of ["resnet5", "RESNET18.A1* efficientnet", ""]) { await type(text); steps[text] = state(); }
+  const gd = document.getElementById("chart-gmacs");
+  gd.querySelector(".updatemenu-header").dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  await sleep(400);
+  gd.querySelectorAll(".updatemenu-dropdown-button")[3].dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  await sleep(400);
+  for (const text of ["18", "mobilenet", ""]) { await type(text); steps["resnet family, " + text] = state(); }
+  document.body.setAttribute("data-probe", JSON.stringify(steps));
+}, 500));
+</script>"""
+
+R18_A3, R18_A1 = ["timm:resnet18.a3_in1k@3x160x160", "timm:resnet18.a3_in1k@3x224x224"], \
+    ["timm:resnet18.a1_in1k@3x224x224", "timm:resnet18.a1_in1k@3x288x288"]
+R50 = ["timm:resnet50.a1_in1k@3x224x224", "timm:resnet50.a1_in1k@3x288x288"]
+MOBILE, EFFICIENT = ["timm:mobilenetv3_large_100.ra_in1k@3x224x224"], ["timm:efficientnet_b0.ra_in1k@3x224x224"]
+
+
+def _shown(traces: list, role: str) -> list:
+    """The points of the visible traces of ``role``; each visible trace must have drawn exactly its points."""
+    out = []
+    for t in traces:
+        if t["role"] == role and t["visible"]:
+            assert t["drawn"] == len(t["points"]), t
+            out += t["points"]
+    return sorted(out)
+
+
+def test_the_name_filter_keeps_exactly_the_named_points_and_combines_with_the_family_menu(page, tmp_path):
+    if CHROMIUM is None:
+        pytest.fail("CI is set but chromium is not on PATH: install it with apt-get install -y chromium")
+    import html
+
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", FILTER_PROBE + "</body>"), encoding="utf-8")
+    done = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+                           probed.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
+    steps = json.loads(html.unescape(re.search(r'data-probe="([^"]+)"', done.stdout).group(1)))
+    everything = sorted(R18_A3 + R18_A1 + R50 + MOBILE + EFFICIENT)
+    # (step, chart) -> the family points and the lecture rings expected on it, worked out from the fixture by hand.
+    expected = {"start": (everything, sorted(R18_A3 + R18_A1 + R50), ""),
+                "resnet5": (R50, R50, "2 of 8 models shown"),  # a substring of the full name
+                # a glob (whole short name with its tag, any case) or a substring: either keeps a point
+                "RESNET18.A1* efficientnet": (sorted(R18_A1 + EFFICIENT), R18_A1, "3 of 8 models shown"),
+                "": (everything, sorted(R18_A3 + R18_A1 + R50), "")}  # cleared: all back
+    for step, (points, rings, count) in expected.items():
+        assert steps[step]["count"] == count, step
+        assert set(steps[step]["charts"]) == {"chart-gmacs", "chart-params", "chart-activations", "chart-peak"}
+        for chart, traces in steps[step]["charts"].items():
+            assert _shown(traces, "family") == points, (step, chart)
+            assert _shown(traces, "lecture") == rings, (step, chart)
+            assert len(_shown(traces, "frontier")) == (4 if chart == "chart-gmacs" else len(_shown(
+                steps["start"]["charts"][chart], "frontier")))  # the whole field's frontier, never filtered
+    # The family menu of the GMACs chart set to "resnet", then names typed: only resnet points that match remain
+    # there; the other charts' menus are untouched, so they show every family's matching points.
+    combined = {"resnet family, 18": (sorted(R18_A3 + R18_A1), sorted(R18_A3 + R18_A1)),
+                "resnet family, mobilenet": ([], MOBILE),
+                "resnet family, ": (sorted(R18_A3 + R18_A1 + R50), everything)}
+    for step, (gmacs, others) in combined.items():
+        charts = steps[step]["charts"]
+        assert [t["name"] for t in charts["chart-gmacs"] if t["role"] == "family" and t["visible"]] == ["resnet"]
+        assert _shown(charts["chart-gmacs"], "family") == gmacs, step
+        for chart in ("chart-params", "chart-activations", "chart-peak"):
+            assert _shown(charts[chart], "family") == others, (step, chart)

@@ -1,7 +1,8 @@
 """The landscape report: one self-contained HTML page of Plotly charts (Plotly's own JavaScript inlined, so it
 opens offline), top-1 against GMACs, parameters, activation memory and peak memory, Canziani-style: bubble area
 = parameters, colour = family, the Pareto frontier drawn, the lecture's networks ringed. Hover shows the numbers
-and where each accuracy is published; a menu shows one family at a time; Plotly's toolbar zooms.
+and where each accuracy is published; a menu shows one family at a time, a text box (``landscape_filter``) the
+models it names; Plotly's toolbar zooms.
 
 Only profiled rows with a published accuracy can be placed; the page says how many others the store holds.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from .formatting import human, human_bytes
+from .landscape_filter import HTML as NAME_FILTER, SCRIPT as NAME_FILTER_SCRIPT, point_names
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
@@ -78,7 +80,8 @@ def figure(entries: list, axis: Axis, highlight: frozenset = frozenset()):
         mine = [e for e in entries if (e.row.family or e.row.architecture) == family]
         fig.add_trace(go.Scatter(
             x=[axis.value(e.row) for e in mine], y=[e.accuracy.top1 for e in mine], mode="markers", name=family,
-            legendgroup=family, customdata=[_hover(e) for e in mine], hovertemplate=HOVER, meta={"role": "family"},
+            legendgroup=family, customdata=[_hover(e) for e in mine], hovertemplate=HOVER,
+            meta={"role": "family", "names": _names(mine)},
             marker=dict(size=[e.row.params for e in mine], sizemode="area", sizeref=2 * biggest / 40 ** 2, sizemin=3,
                         color=PALETTE[k % len(PALETTE)], opacity=0.7, line=dict(width=0.5, color="white"))))
     points = [(axis.value(e.row), e.accuracy.top1) for e in entries]
@@ -92,12 +95,18 @@ def figure(entries: list, axis: Axis, highlight: frozenset = frozenset()):
         fig.add_trace(go.Scatter(
             x=[axis.value(e.row) for e in ringed], y=[e.accuracy.top1 for e in ringed], mode="markers+text",
             name="the lecture's networks", text=[e.row.architecture for e in ringed], textposition="top center",
-            customdata=[_hover(e) for e in ringed], hovertemplate=HOVER, meta={"role": "lecture"},
+            customdata=[_hover(e) for e in ringed], hovertemplate=HOVER,
+            meta={"role": "lecture", "names": _names(ringed)},
             marker=dict(size=16, symbol="circle-open", color="black", line=dict(width=2))))
     fig.update_layout(updatemenus=[_family_menu(families, len(fig.data))], height=640, template="plotly_white",
                       xaxis=dict(title=axis.title, type="log"), yaxis=dict(title="ImageNet-1K top-1 (%)"),
                       legend=dict(itemsizing="constant"), margin=dict(t=60))
     return fig
+
+
+def _names(entries: list) -> list:
+    """Each point's names, for the name filter."""
+    return [point_names(e.row.model, e.row.tag) for e in entries]
 
 
 def _family_menu(families: list, traces: int) -> dict:
@@ -117,7 +126,9 @@ PAGE = """<!DOCTYPE html>
 <h1>{title}</h1>
 <p>{summary}</p>
 <p class="note">{conventions}</p>
+{name_filter}
 {figures}
+{name_filter_script}
 </body></html>
 """
 
@@ -146,5 +157,6 @@ def render_landscape(entries: list, *, title: str = "The landscape", highlight: 
                    "is both cheaper and more accurate); rings mark the lecture's networks. MACs are multiply-"
                    "accumulates (bias additions are not MACs); parameters include biases; accuracy sources are "
                    "in each point's hover.")
-    return PAGE.format(title=html.escape(title), summary=summary, conventions=conventions, figures="\n".join(parts))
+    return PAGE.format(title=html.escape(title), summary=summary, conventions=conventions, figures="\n".join(parts),
+                       name_filter=NAME_FILTER, name_filter_script=NAME_FILTER_SCRIPT)
 
