@@ -60,12 +60,21 @@ def default_output(device: str, directory: str = ".") -> str:
 @click.option("--output", "-o", default=None, metavar="FILE",
               help="JSON-lines file results are appended to (default: ./bench-<UTC time>-<device>.jsonl); its "
                    "directory must exist.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: the cells one after another here; ray: each cell a Ray task holding one GPU "
+                   "(pip install cnnprofile[ray]).")
+@click.option("--address", default=None, metavar="ADDR",
+              help="With --executor ray: the cluster to join (default: a Ray started on this machine).")
+@click.option("--gpus", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --executor ray and no --address: the GPUs of the Ray started here (default: those Ray "
+                   "finds).")
 @model_options(engine=False, dtype=False, batch=False)
 @format_option
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 @click.pass_context
 def bench(ctx, models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, train, optimizer,
-          warmup, max_warmup, min_time, iters, output, input_size, model_kwargs, fmt, progress):
+          warmup, max_warmup, min_time, iters, output, executor, address, gpus, input_size, model_kwargs, fmt,
+          progress):
     """Benchmark MODELS (default: a few zoo models) over batch sizes: latency, images/s, memory, TFLOP/s."""
     import sys
 
@@ -84,19 +93,33 @@ def bench(ctx, models, device, batch_sizes, dtype, autocast, channels_last, comp
     optimizer = check_optimizer(optimizer)
     if cuda_graphs and train:
         raise InputError("--cuda-graphs times a captured forward pass; it cannot be combined with --train")
-    backend = select_backend(device)
-    if cuda_graphs and backend.name != "cuda":
+    if executor == "ray":  # the cells run where Ray puts them: the device is checked there, a GPU unless told
+        from ..landscape.ray_bench import check_ray
+
+        check_ray(address, gpus)
+        backend, device = None, "cuda" if device == "auto" else device
+    elif address or gpus is not None:
+        raise InputError("--address and --gpus go with --executor ray")
+    else:
+        backend = select_backend(device)
+        device = backend.name
+    if cuda_graphs and device != "cuda":
         raise InputError("--cuda-graphs needs a CUDA device")
-    sizes = parse_batch_sizes(batch_sizes) if batch_sizes is not None else DEFAULT_BATCH_SIZES[backend.name]
+    sizes = parse_batch_sizes(batch_sizes) if batch_sizes is not None else DEFAULT_BATCH_SIZES[device]
     from ..sources import resolve_models
 
     sources = resolve_models(list(models) or list(DEFAULT_MODELS), model_kwargs)
-    path = prepare_output(output or default_output(backend.name))
+    path = prepare_output(output or default_output(device))
     cfg = BenchConfig(batch_sizes=sizes, dtype=dtype, autocast=autocast, channels_last=channels_last,
                       compile=compile_, cuda_graphs=cuda_graphs, train=train, optimizer=optimizer, warmup=warmup,
                       max_warmup_s=max_warmup, min_time_s=min_time, iters=iters, inputs=tuple(input_size or ()))
 
     click.echo(f"Appending results to {path}", err=True)
+    if backend is None:
+        results = _on_ray(sources, cfg, device, address, gpus, path, progress)
+        click.echo(render(results, fmt), nl=False)
+        click.echo(f"Results appended to {path}", err=True)
+        return
     from tqdm import tqdm
 
     with tqdm(total=len(sources) * len(sizes), file=sys.stderr, unit="cell", disable=not progress,
@@ -105,3 +128,21 @@ def bench(ctx, models, device, batch_sizes, dtype, autocast, channels_last, comp
                             on_result=lambda r: bar.update(1))
     click.echo(render(results, fmt), nl=False)
     click.echo(f"Results appended to {path}", err=True)
+
+
+def _on_ray(sources, cfg, device, address, gpus, path, progress) -> list:
+    """The cells as Ray tasks, a line on stderr per finished cell saying where it ran."""
+    from ..landscape.ray_bench import ray_bench
+
+    total, done = len(sources) * len(cfg.batch_sizes), []
+
+    def report(cell):
+        done.append(cell)
+        if progress:
+            r, p = cell.result, cell.placement
+            click.echo(f"[{len(done)}/{total}] {r.model} batch {r.batch_size}: {r.status}, GPU "
+                       f"{','.join(map(str, p.gpu_ids)) or '-'} (CUDA_VISIBLE_DEVICES={p.visible_devices}) on "
+                       f"{p.node}", err=True)
+
+    return [c.result for c in ray_bench(sources, cfg, device=device, address=address, gpus=gpus, output=path,
+                                        on_result=report)]
