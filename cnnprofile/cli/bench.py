@@ -70,7 +70,8 @@ def default_output(device: str, directory: str = ".") -> str:
                    "finds).")
 @model_options(engine=False, dtype=False, batch=False)
 @format_option
-@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress on stderr: a bar; with --executor ray, a line per cell saying where it ran.")
 @click.pass_context
 def bench(ctx, models, device, batch_sizes, dtype, autocast, channels_last, compile_, cuda_graphs, train, optimizer,
           warmup, max_warmup, min_time, iters, output, executor, address, gpus, input_size, model_kwargs, fmt,
@@ -117,15 +118,14 @@ def bench(ctx, models, device, batch_sizes, dtype, autocast, channels_last, comp
     click.echo(f"Appending results to {path}", err=True)
     if backend is None:
         results = _on_ray(sources, cfg, device, address, gpus, path, progress)
-        click.echo(render(results, fmt), nl=False)
-        click.echo(f"Results appended to {path}", err=True)
-        return
-    from tqdm import tqdm
+    else:
+        from tqdm import tqdm
 
-    with tqdm(total=len(sources) * len(sizes), file=sys.stderr, unit="cell", disable=not progress,
-              dynamic_ncols=True) as bar:
-        results = run_sweep(sources, cfg, backend, path, on_start=lambda m, b: bar.set_description(f"{m} batch {b}"),
-                            on_result=lambda r: bar.update(1))
+        with tqdm(total=len(sources) * len(sizes), file=sys.stderr, unit="cell", disable=not progress,
+                  dynamic_ncols=True) as bar:
+            results = run_sweep(sources, cfg, backend, path,
+                                on_start=lambda m, b: bar.set_description(f"{m} batch {b}"),
+                                on_result=lambda r: bar.update(1))
     click.echo(render(results, fmt), nl=False)
     click.echo(f"Results appended to {path}", err=True)
 
