@@ -233,6 +233,10 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
         if tracker.phase == "forward" and func.overloadpacket is torch.ops.aten.convolution \
                 and target.conv_workspace_ratio and args[1].shape[2:].numel() > 1:
             tracker.transient(int(target.conv_workspace_ratio * out.untyped_storage().nbytes()), layers.current())
+        if target.kernel_transients is not None and tracker.phase in ("forward", "backward"):
+            nbytes = target.kernel_transients(func, args, out)
+            if nbytes:
+                tracker.transient(nbytes, layers.current())
 
     opt = make_optimizer(optimizer, [params[n] for n in params if n in trainable], target) if train else None
     if opt is not None:  # steady state: the optimizer's state exists before the measured step

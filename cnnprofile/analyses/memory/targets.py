@@ -5,8 +5,10 @@ Every number here is an assumption stated once, so a GPU check can validate or c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 from ...errors import InputError
+from .cpu_conv import transient_bytes
 
 MiB = 1 << 20
 
@@ -23,6 +25,9 @@ class Target:
     # bytes: it exists only while the kernel runs.
     conv_workspace_ratio: float
     notes: tuple = ()
+    # Buffers a kernel allocates through the framework's allocator and frees before it returns, per op and
+    # kernel path: (func, args, out) -> bytes, a transient on top of the op's outputs (forward and backward).
+    kernel_transients: Optional[Callable] = None
 
 
 TARGETS = {
@@ -43,9 +48,12 @@ TARGETS = {
                "runs (empirical, H200 with cuDNN 9.19; backward convolutions: not added)")),
     "cpu": Target(
         name="cpu", round_to=1, foreach=False, matmul_workspace_bytes=0, conv_workspace_ratio=0.0,
+        kernel_transients=transient_bytes,
         notes=("blocks counted at their exact size (the CPU allocator's accounting)",
                "optimizers take the single-tensor path",
-               "no library workspaces through the allocator")),
+               "convolutions on PyTorch's own CPU kernels (the slow paths: batch 1 and small, dilated, 3-D, "
+               "transposed, float64, or oneDNN off) hold their im2col/vol2col column buffer while they run, "
+               "forward and backward; oneDNN's temporaries are not modelled")),
 }
 
 
