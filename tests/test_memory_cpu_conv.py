@@ -3,7 +3,7 @@ the CPU allocator's accounting of the same real step (``tests/memory_oracle.py``
 
 Every case runs on one of PyTorch's slow paths (asserted, so that no case silently tests oneDNN instead). Without
 the column buffers, the single-convolution predictions are up to 92% low (a 1x1 forward, whose columns are a view
-of its input: 0%) and the networks' 7-40% low (the figures are in docs/memory.md); with them they must agree
+of its input: 0%) and the networks' 2.6-40% low (the figures are in docs/memory.md); with them they must agree
 within 0.5%.
 """
 import pytest
