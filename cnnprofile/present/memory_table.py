@@ -50,7 +50,7 @@ def render_text(r: MemoryReport, full: Optional[MemoryReport] = None, top: int =
         out.append(_line("activations saved for backward", _bytes(r.saved_activations_bytes)))
     out.append(_line("activations alive at the peak", _bytes(r.activations_at_peak_bytes)))
     if r.workspace_bytes:
-        out.append(_line("library workspace", _bytes(r.workspace_bytes)))
+        out.append(_line("library, kernel workspace", _bytes(r.workspace_bytes)))
     out.append("")
     out.append(f"Parameters: {_count(r.trainable_params + r.frozen_params)} "
                + (f"({_count(r.trainable_params)} trainable, {_count(r.frozen_params)} frozen)" if r.train else ""))

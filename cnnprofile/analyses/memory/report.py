@@ -77,7 +77,7 @@ class MemoryReport:
     backward_macs: int
     forward_flops: int
     backward_flops: int
-    workspace_bytes: int  # library workspaces alive at the peak (persistent matmul ones, a convolution's)
+    workspace_bytes: int  # workspaces alive at the peak (persistent matmul ones, a convolution's, CPU column buffers)
     peak_phase: str  # forward, backward or optimizer
     peak_layer: str  # the layer whose allocation reached the peak
     at_peak: tuple  # of PeakShare, largest first
