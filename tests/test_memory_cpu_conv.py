@@ -134,11 +134,13 @@ def test_networks_on_slow_paths_match_the_cpu_allocator(case):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")  # torch's flags() sets TF32 as well
-def test_dilated_segmentation_network_with_onednn_off_matches_the_cpu_allocator():
-    # FCN's ResNet-50 has dilated layer3 and layer4; with oneDNN off every convolution runs on PyTorch's own
-    # kernels (Slow2d, SlowDilated2d), so nothing is left unmodelled.
+@pytest.mark.parametrize("name", ["fcn_resnet50", "deeplabv3_resnet50"])
+def test_dilated_segmentation_network_with_onednn_off_matches_the_cpu_allocator(name):
+    # Their ResNet-50 has dilated layer3 and layer4 (DeepLab's ASPP adds dilations 12, 24, 36); with oneDNN off
+    # every convolution runs on PyTorch's own kernels (Slow2d, SlowDilated2d), so nothing is left unmodelled.
     torch.manual_seed(0)
-    model = Out(torchvision.models.segmentation.fcn_resnet50(weights=None, weights_backbone=None, aux_loss=False))
+    build = getattr(torchvision.models.segmentation, name)
+    model = Out(build(weights=None, weights_backbone=None, aux_loss=False))
     with torch.backends.mkldnn.flags(enabled=False):
         dilated = model.model.backbone.layer4[1].conv2
         assert _backend_of(dilated, (1, 512, 8, 8)) == B.SlowDilated2d
