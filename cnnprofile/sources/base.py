@@ -93,8 +93,24 @@ def parameters_on_meta():
 
     handles = [register_module_parameter_registration_hook(parameter), register_module_buffer_registration_hook(buffer)]
     try:
-        with torch.device("cpu"):
+        with torch.device("cpu"), _MetaWins():
             yield
     finally:
         for handle in handles:
             handle.remove()
+
+
+class _MetaWins(torch.overrides.TorchFunctionMode):
+    """While building on the registration path, an op given both meta tensors (the registered weights) and CPU
+    tensors runs on the meta device. A constructor that probes its own submodule with a CPU input made without a
+    device (timm's hybrid patch embedding runs its backbone on ``torch.zeros(1, C, H, W)`` to read the feature
+    map's size) would otherwise mix devices; on the meta device it gets the shapes it is after."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        leaves = torch.utils._pytree.tree_leaves((args, kwargs))
+        tensors = [t for t in leaves if isinstance(t, torch.Tensor)]
+        if any(t.device.type == "meta" for t in tensors) and any(t.device.type != "meta" for t in tensors):
+            args, kwargs = torch.utils._pytree.tree_map_only(
+                torch.Tensor, lambda t: t if t.device.type == "meta" else t.to("meta"), (args, kwargs))
+        return func(*args, **kwargs)
