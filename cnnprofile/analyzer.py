@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, batch: Optional[int] = None,
             dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None,
             engine: Optional[str] = None, formulas: Optional[dict] = None, rf: bool = False,
-            intensity: bool = False, device: Optional["DevicePeak"] = None) -> tuple["Profile", "Traced"]:
+            intensity: bool = False, device: Optional["DevicePeak"] = None,
+            reparam: bool = False) -> tuple["Profile", "Traced"]:
     """(profile, recording) of ``model``: ``profile()``'s arguments, plus the optional columns read from the
     same recording: ``rf`` (receptive fields), ``intensity`` (bytes moved) and ``device`` (the roofline on a
     ``devices.DevicePeak``). The meta and real engines count the recording they made; fvcore counts with its
-    own pass, and the columns are then read from a meta recording of the same module and input."""
+    own pass, and the columns are then read from a meta recording of the same module and input. ``reparam``
+    profiles the deployed form (``sources.deploy``)."""
     import torch
 
     from .analyses.counts import op_costs
@@ -46,6 +48,10 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
     dtype = parse_dtype(dtype) if isinstance(dtype, str) else dtype
     with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
         torch.manual_seed(0)  # real runs: the same random weights and inputs, so data-dependent shapes repeat
+        if reparam:
+            from .sources.deploy import deployed_model
+
+            model = deployed_model(model, input_size, batch, kwargs, device=counter.build_device)
         module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device=counter.build_device)
         name = name or type(module).__name__
         keras_model = None
@@ -78,7 +84,7 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
 def profile(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, batch: Optional[int] = None,
             dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None,
             engine: Optional[str] = None, formulas: Optional[dict] = None, rf: bool = False,
-            intensity: bool = False, device: Optional["DevicePeak"] = None) -> "Profile":
+            intensity: bool = False, device: Optional["DevicePeak"] = None, reparam: bool = False) -> "Profile":
     """Profile a model by name or spec (``"resnet50"``, ``"torchvision:resnet50"``, ``"file.py:build"``; see
     ``cnnprofile.sources``), a resolved ``ModelSource`` or any ``nn.Module`` (left exactly as it was; a
     ``torch.compile`` or ``DataParallel`` wrapper is profiled through the module it wraps).
@@ -93,9 +99,12 @@ def profile(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
     (``torch.ops.mylib.my_op``) to ``fn(args, kwargs, out) -> Cost``, adding to or replacing the registry's
     formulas for this call (see ``cnnprofile.register_formula`` to add them for good). ``rf``, ``intensity``
     and ``device`` add the receptive-field, memory-traffic and roofline columns, from the same single pass.
+    ``reparam`` profiles the network as deployed: re-parameterised (RepVGG, MobileOne, FastViT...) and with
+    every batch norm that reads only a convolution folded into it (``cnnprofile.sources.deploy``); a module
+    given is copied, never changed.
     """
     return analyze(model, input_size, batch=batch, dtype=dtype, kwargs=kwargs, engine=engine, formulas=formulas,
-                   rf=rf, intensity=intensity, device=device)[0]
+                   rf=rf, intensity=intensity, device=device, reparam=reparam)[0]
 
 
 __all__ = ["analyze", "profile"]

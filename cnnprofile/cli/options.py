@@ -41,9 +41,25 @@ def fully_conv_option(fn):
                              "then gives a grid of predictions (vgg16 at 3x448x448: 8x8x1000).")(fn)
 
 
+def _reparam(ctx, param, value):
+    if value:
+        from ..sources.deploy import deployed_models
+
+        ctx.with_resource(deployed_models())  # for this command only
+    return value
+
+
+def reparam_option(fn):
+    return click.option("--reparam", is_flag=True, expose_value=False, callback=_reparam,
+                        help="Profile the network as deployed: re-parameterised where its modules say how "
+                             "(RepVGG, MobileOne, FastViT, RepGhost, RepViT: timm's reparameterize), and every "
+                             "batch norm that alone reads a convolution folded into it (the convolution gains a "
+                             "bias, the norm's parameters and FLOPs go).")(fn)
+
+
 def model_options(engine: bool = True, dtype: bool = True, batch: bool = True):
-    """The one set of model options (--input, --batch, --dtype, --kwargs, --engine, --fully-conv) every command
-    takes.
+    """The one set of model options (--input, --batch, --dtype, --kwargs, --engine, --fully-conv, --reparam)
+    every command takes.
 
     ``bench`` takes them without --batch (its --batch-sizes set the batch), with its own --dtype (which goes
     with --autocast) and without --engine (it runs the models for real anyway).
@@ -51,7 +67,7 @@ def model_options(engine: bool = True, dtype: bool = True, batch: bool = True):
     def decorate(fn):
         if engine:
             fn = engine_option(fn)
-        fn = fully_conv_option(model_kwargs_option(fn))
+        fn = reparam_option(fully_conv_option(model_kwargs_option(fn)))
         return input_options(fn, dtype=dtype, batch=batch)
 
     return decorate

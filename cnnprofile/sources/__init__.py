@@ -22,18 +22,21 @@ from .spec import parse_spec
 from .torchvision import torchvision_names
 
 
-# Set for one command (``--fully-conv``): a function every resolved source goes through, e.g. to convert the model.
-_TRANSFORM = contextvars.ContextVar("cnnprofile_source_transform", default=None)
+# Set for one command (``--fully-conv``, ``--reparam``): functions every resolved source goes through, e.g. to
+# convert the model.
+_TRANSFORMS = contextvars.ContextVar("cnnprofile_source_transforms", default=())
 
 
 @contextmanager
 def transformed_sources(transform):
-    """Within this context ``resolve_model`` returns ``transform(source)`` (``fcn.fully_convolutional_models``)."""
-    token = _TRANSFORM.set(transform)
+    """Within this context ``resolve_model`` returns ``transform(source)`` (``fcn.fully_convolutional_models``).
+    Contexts nest; their transforms are applied by their ``order`` attribute (0 if none), lowest first, whatever
+    the order of the options that set them (the deployed form before the fully convolutional conversion)."""
+    token = _TRANSFORMS.set(_TRANSFORMS.get() + (transform,))
     try:
         yield
     finally:
-        _TRANSFORM.reset(token)
+        _TRANSFORMS.reset(token)
 
 
 def resolve_model(spec: str, kwargs: Optional[dict] = None) -> ModelSource:
@@ -65,8 +68,9 @@ def resolve_model(spec: str, kwargs: Optional[dict] = None) -> ModelSource:
 
         source = zoo_source(parsed.target, kwargs)
     source = replace(source, spec=spec)
-    transform = _TRANSFORM.get()
-    return transform(source) if transform is not None else source
+    for transform in sorted(_TRANSFORMS.get(), key=lambda t: getattr(t, "order", 0)):
+        source = transform(source)
+    return source
 
 
 def _expand(spec: str) -> list:

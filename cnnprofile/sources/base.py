@@ -46,6 +46,7 @@ class ModelSource:
     build_path: BuildPath = "meta"
     real_reason: Optional[str] = None  # why this model must run for real (then engine "real" is its default)
     spec: str = ""  # what resolves to this source again
+    deployed: bool = False  # built in its deployed form (``sources.deploy``: re-parameterised, norms folded)
 
     @property
     def input_size(self) -> Optional[tuple]:
