@@ -39,8 +39,12 @@ def _sizes(values: tuple) -> list:
 @click.option("--memory-limit", default=None, metavar="SIZE",
               help="Address space each local worker may map, e.g. 8GiB (default); a model past it fails as out "
                    "of memory.")
+@click.option("--reparam", is_flag=True,
+              help="Profile every network as deployed (re-parameterised, batch norms folded into their "
+                   "convolutions); its rows have reparam true and sit beside the plain ones.")
 @click.option("--quiet", "-q", is_flag=True, help="No line per finished model.")
-def sweep(specs, store, input_size, batch, jobs, timeout, retry_failed, executor, address, memory_limit, quiet):
+def sweep(specs, store, input_size, batch, jobs, timeout, retry_failed, executor, address, memory_limit, reparam,
+          quiet):
     """Profile SPECS (zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY, globs such as 'timm:*') at every
     input size they were published at into the store, one transaction per finished model. Run again, it does
     only what is missing."""
@@ -59,7 +63,7 @@ def sweep(specs, store, input_size, batch, jobs, timeout, retry_failed, executor
 
     summary = run_sweep(specs, store, sizes=_sizes(input_size), batch=batch, jobs=jobs, timeout=timeout,
                         retry_failed=retry_failed, executor=executor, address=address, memory_limit=limit,
-                        progress=progress)
+                        progress=progress, reparam=reparam)
     click.echo(f"{store}: {summary.jobs} networks, {summary.skipped} already in the store; wrote "
                f"{summary.profiled} profiled and {summary.failed} failed rows in {summary.seconds:.1f} s")
 

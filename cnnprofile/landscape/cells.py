@@ -30,13 +30,14 @@ class Job:
     architecture: str = ""
     family: str = ""
     origin: str = ""
+    reparam: bool = False  # profiled in its deployed form (``sources.deploy``)
 
     @property
     def size_text(self) -> str:
         return "x".join(map(str, self.input_size))
 
     def keys(self) -> list:
-        return [(self.model, tag, self.size_text, self.batch) for tag in self.tags]
+        return [(self.model, tag, self.size_text, self.batch, self.reparam) for tag in self.tags]
 
 
 def _timm_cells(source) -> list:
@@ -100,8 +101,9 @@ def sources_of(specs: Iterable[str]) -> list:
     return out
 
 
-def jobs_for(specs: Iterable[str], *, sizes: Optional[list] = None, batch: int = 1) -> list:
-    """The jobs of a sweep, in the order of the specs; ``sizes`` are extra per-sample input sizes (--input)."""
+def jobs_for(specs: Iterable[str], *, sizes: Optional[list] = None, batch: int = 1, reparam: bool = False) -> list:
+    """The jobs of a sweep, in the order of the specs; ``sizes`` are extra per-sample input sizes (--input);
+    ``reparam``: every network in its deployed form."""
     jobs: dict = {}
     for source in sources_of(specs):
         cells = _published_cells(source)
@@ -117,5 +119,5 @@ def jobs_for(specs: Iterable[str], *, sizes: Optional[list] = None, batch: int =
             tags = jobs[key].tags if key in jobs else ()
             tags += () if tag in tags else (tag,)
             jobs[key] = Job(model=model, kwargs=key[1], input_size=size, batch=batch, tags=tags, architecture=arch,
-                            family=family, origin=origin)
+                            family=family, origin=origin, reparam=reparam)
     return list(jobs.values())

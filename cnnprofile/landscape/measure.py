@@ -53,6 +53,10 @@ def figures_of(job: Job) -> dict:
 
     source = resolve_model(job.model, json.loads(job.kwargs))
     try:
+        if job.reparam:
+            from ..sources.deploy import deployed_source
+
+            source = deployed_source(source)
         module = source.build("meta")
     except Exception as e:
         raise _Failed(_kind(e, "build error"), first_line(e, with_type=not isinstance(e, CnnprofileError))) from e
@@ -109,7 +113,8 @@ def rows_of(job: Job, outcome: Outcome) -> list:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     common = dict(batch=job.batch, input_size=job.size_text, architecture=job.architecture, family=job.family,
                   origin=job.origin, resolution=job.input_size[1] if len(job.input_size) > 1 else None,
-                  tool_version=tool_version(), seconds=round(outcome.seconds, 3), finished_at=now)
+                  tool_version=tool_version(), seconds=round(outcome.seconds, 3), finished_at=now,
+                  reparam=job.reparam)
     if outcome.figures is not None:
         return [SweepRow(model=job.model, tag=t, status="profiled", **common, **outcome.figures) for t in job.tags]
     reason = " ".join(outcome.reason.split())[:300]

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Literal, Optional
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the reparam column, part of the key
 
 Status = Literal["profiled", "failed"]
 # Why a cell failed: the builder raised, the pass could not run, the cell ran past --timeout, the worker died
@@ -47,20 +47,21 @@ class SweepRow:
     tool_version: str = ""
     seconds: Optional[float] = None  # wall time of the cell in its worker
     finished_at: str = ""  # UTC, ISO 8601
+    reparam: bool = False  # profiled in its deployed form (``sources.deploy``: re-parameterised, norms folded)
 
     @property
     def key(self) -> tuple:
-        return (self.model, self.tag, self.input_size, self.batch)
+        return (self.model, self.tag, self.input_size, self.batch, self.reparam)
 
     @property
     def gmacs(self) -> Optional[float]:
         return None if self.macs is None else self.macs / 1e9
 
 
-KEY = ("model", "tag", "input_size", "batch")
+KEY = ("model", "tag", "input_size", "batch", "reparam")
 ROW_FIELDS = tuple(f.name for f in fields(SweepRow))
 INTEGER_FIELDS = {"batch", "resolution", "params", "macs", "flops", "activation_bytes", "peak_bytes_1",
-                  "peak_bytes_batch"}
+                  "peak_bytes_batch", "reparam"}
 
 
 def layer_columns(layers_json: str) -> list:

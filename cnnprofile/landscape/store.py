@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from typing import Iterable, Optional
 
 from ..errors import CnnprofileError
@@ -113,7 +113,7 @@ class Store:
             raise StoreError(f"reading {self.path!r} failed: {e}") from None
         except sqlite3.DatabaseError as e:
             raise StoreError(f"reading {self.path!r} failed: {e}") from None
-        return [SweepRow(*r) for r in found]
+        return [_row(r) for r in found]
 
     def keys(self, status: Optional[str] = None) -> set:
         return {r.key for r in self.rows(status)}
@@ -126,6 +126,11 @@ class Store:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _row(values: tuple) -> SweepRow:
+    row = SweepRow(*values)
+    return replace(row, reparam=bool(row.reparam))  # SQLite keeps a boolean as 0 or 1
 
 
 def _check(db, path: str):

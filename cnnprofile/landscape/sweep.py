@@ -52,14 +52,16 @@ def pending(jobs: list, store: Store, retry_failed: bool) -> list:
 def sweep(specs: Iterable[str], store_path: str, *, sizes: Optional[list] = None, batch: int = 1, jobs: int = 1,
           timeout: Optional[float] = None, retry_failed: bool = False, executor: str = "local",
           address: Optional[str] = None, memory_limit: Optional[int] = None,
-          progress: Optional[Callable[[Job, Outcome], None]] = None) -> SweepSummary:
+          progress: Optional[Callable[[Job, Outcome], None]] = None, reparam: bool = False) -> SweepSummary:
     """Profile every cell of ``specs`` (see ``landscape.cells``) into the store at ``store_path``, each
-    network's rows written in one transaction as it finishes; cells already there are not profiled again."""
+    network's rows written in one transaction as it finishes; cells already there are not profiled again.
+    ``reparam``: in their deployed form (rows with ``reparam`` true, beside the others)."""
     check_settings(jobs, timeout, executor)
     if batch < 1:
         raise InputError(f"--batch must be at least 1, got {batch}")
     start = time.perf_counter()
-    planned = jobs_for(specs, sizes=sizes, batch=batch)  # an unknown name or glob fails before the store is made
+    # an unknown name or glob fails before the store is made
+    planned = jobs_for(specs, sizes=sizes, batch=batch, reparam=reparam)
     runner = make_executor(executor, jobs, timeout, address, memory_limit)  # refuses a missing Ray now
     with Store(store_path) as store:
         todo = pending(planned, store, retry_failed)
