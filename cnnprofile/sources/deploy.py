@@ -129,7 +129,7 @@ class _Watch(TorchFunctionMode):
 
     def __init__(self):
         super().__init__()
-        self.conv_calls: dict = {}  # id(output) -> (weight, bias) the F.conv* call was given
+        self.conv_calls: dict = {}  # id(output) -> (weight, bias, output) of an F.conv* call
         self.norm_calls: dict = {}  # id(input) -> (running_mean, running_var, weight, bias, training, output)
         self.outputs: dict = {}  # id -> (conv, tensor): convolution outputs, kept alive so ids stay unique
         self.uses: Counter = Counter()
@@ -154,7 +154,7 @@ class _Watch(TorchFunctionMode):
 
     def conv_done(self, conv, inputs, out):
         self.calls[conv] += 1
-        call = self.conv_calls.get(id(out))
+        call = self.conv_calls.pop(id(out), None)
         if call is not None and call[0] is conv.weight and call[1] is conv.bias and call[2] is out:
             self.outputs[id(out)] = (conv, out)
 
@@ -162,7 +162,7 @@ class _Watch(TorchFunctionMode):
         self.calls[norm] += 1
         x = inputs[0] if inputs else None
         made = self.outputs.get(id(x))
-        call = self.norm_calls.get(id(x))
+        call = self.norm_calls.pop(id(x), None)
         if made is None or call is None or made[1] is not x:
             return
         mean, var, weight, bias, training, result = call
@@ -177,7 +177,8 @@ class _Watch(TorchFunctionMode):
 
 def _after(norm: nn.Module, result: torch.Tensor, out) -> Optional[nn.Module]:
     """What the norm becomes once folded: nothing, or the activation timm's BatchNormAct2d applies after it."""
-    if any(c.__name__ == "BatchNormAct2d" for c in type(norm).__mro__):
+    timm_norm = next((c for c in type(norm).__mro__ if c.__name__ == "BatchNormAct2d"), None)
+    if timm_norm is not None and type(norm).forward is timm_norm.forward:
         # Its forward applies drop then act after the batch norm (an in-place act returns the very tensor the
         # norm made, so the output's identity cannot tell).
         after = [m for m in (getattr(norm, "drop", None), getattr(norm, "act", None)) if isinstance(m, nn.Module)]
@@ -249,6 +250,9 @@ def deployed_source(source):
     """``source`` (a ``sources.ModelSource``) whose builder returns the deployed network."""
     if source.deployed:
         return source
+    if source.origin == "keras":  # its layers are Keras's, not torch modules this folds
+        raise InputError(f"--reparam: {source.spec or source.name} is a Keras model; only torch networks are "
+                         "re-parameterised and folded")
     if source.inputs is None:
         raise InputError(f"--reparam needs the native input size of {source.spec or source.name} to find which "
                          "convolution each batch norm reads: define input_size = (C, H, W) in its module")
