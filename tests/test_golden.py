@@ -23,6 +23,8 @@ CASES = {
     "table_vgg16_rf.txt": ["table", "vgg16", "--rf"],
     # Backward of one training step per row: conv1 computes no input gradient (backward MACs = forward MACs).
     "table_resnet18_train_depth1.txt": ["table", "resnet18", "--train", "--depth", "1"],
+    # Deployed: conv1 gains its 64 biases (9,408 + 64), bn1 is an identity with no parameters and no FLOPs.
+    "table_resnet18_reparam_depth1.txt": ["table", "resnet18", "--reparam", "--depth", "1"],
     # Sliding windows against one FCN pass: the lecture's 8x8 grid for VGG-16 and its 6x8 blocks for AlexNet.
     "windows_vgg16.txt": ["windows", "vgg16", "--image", "448x448", "--window-sizes", "224,320,448"],
     "windows_alexnet_blocks.txt": ["windows", "alexnet", "--image", "450x600", "--blocks", "6x8",
