@@ -2,6 +2,10 @@
 1, at the file's image size), on a deterministic sample of its architectures.
 
     python benchmarks/timm_benchmark_check.py --sample 100 --jobs 2 --out reports/timm-check
+    python benchmarks/timm_benchmark_check.py --only 'repvgg_*' --only 'mobileone_*' --reparam --out reports/rep
+
+``--only GLOB`` checks the rows of those architectures (all of them, not a sample); ``--reparam`` profiles them
+deployed (``cnnprofile.sources.deploy``), as timm counts its re-parameterisable families.
 
 The file (benchmarks/data/, an unchanged copy with its commit and licence) rounds parameters to 0.01 M and MACs to
 0.01 G. A parameter count matches when ours rounds to the file's figure. MACs are compared as a relative
@@ -10,6 +14,7 @@ do not, so attention networks differ by design. Writes ``store.db`` (the sweep) 
 """
 import argparse
 import csv
+import fnmatch
 import json
 import os
 import statistics
@@ -42,13 +47,21 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--out", default="reports/timm-check")
+    parser.add_argument("--only", action="append", default=[], metavar="GLOB",
+                        help="Every row whose architecture matches (repeatable), instead of a sample.")
+    parser.add_argument("--reparam", action="store_true", help="Profile the deployed form.")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    chosen = sample(published(), args.sample)
+    rows = published()
+    if args.only:
+        chosen = sorted((r for r in rows if any(fnmatch.fnmatch(r["model"], g) for g in args.only)),
+                        key=lambda r: r["model"])
+    else:
+        chosen = sample(rows, args.sample)
     missing = [r["model"] for r in chosen if not timm.is_model(r["model"])]
     jobs = [Job(model=f"timm:{r['model']}", kwargs="{}", input_size=(3, int(r["infer_img_size"]),
                                                                       int(r["infer_img_size"])),
-                batch=1, tags=("",), architecture=r["model"], origin="timm")
+                batch=1, tags=("",), architecture=r["model"], origin="timm", reparam=args.reparam)
             for r in chosen if timm.is_model(r["model"])]
     path = os.path.join(args.out, "store.db")
     with Store(path) as store:
