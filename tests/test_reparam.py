@@ -139,6 +139,8 @@ def test_cli_reparam_everywhere_and_refusals(tmp_path):
     done = runner.invoke(cli, ["table", f"{f}:build", "--input", "1x3x8x8", "--reparam"])
     assert done.exit_code == 2 and "--reparam needs the native input size" in done.output
     assert len(done.output.strip().splitlines()) == 1, done.output
+    # In Python the input given is the one the pass runs at: 108 + 4 weights and biases, the norm's 8 folded away
+    assert cnnprofile.profile(f"{f}:build", (1, 3, 8, 8), reparam=True).totals.params == 112
 
 
 def test_a_sweep_records_the_deployed_rows_beside_the_plain_ones(tmp_path):

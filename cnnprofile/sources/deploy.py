@@ -304,6 +304,8 @@ def deployed_model(model, inputs=None, batch: Optional[int] = None, kwargs: Opti
     if isinstance(model, str):
         model = resolve_model(model, kwargs)
     if isinstance(model, ModelSource):
+        if model.inputs is None and inputs is not None:  # a file declaring no input: the one given is native
+            model = replace(model, inputs=resolve_inputs(None, inputs, batch))
         return deployed_source(model)
     if isinstance(model, nn.Module) and inputs is not None:
         module = unwrap(model)
