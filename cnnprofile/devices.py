@@ -14,7 +14,7 @@ model) is not matched at all: no figure beats a wrong one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16")
@@ -31,6 +31,7 @@ class DevicePeak:
     # GeForce only: FP16 tensor TFLOP/s with FP16 accumulate (twice tflops["fp16"]), for reference: PyTorch
     # accumulates in FP32, so no run of ours reaches it and no roof uses it.
     fp16_acc_tflops: float | None = None
+    memory_gb: float | None = None  # device memory, GB as the datasheet states it (None: sold in several sizes)
 
     @property
     def key(self) -> str:
@@ -162,6 +163,17 @@ PEAKS = (
                bandwidth_gbs=760.0, bandwidth_source=f"{_GA102}, GeForce RTX 3080 specifications (760 GB/s)"),
 )
 
+
+# Device memory from the same datasheets and whitepapers as the peaks (their memory-size row); cards sold with
+# more than one size (V100 16/32 GB) have none, so that no batch is refused on a guess.
+_MEMORY_GB = {
+    "gb300": 288, "gb200": 186, "b200": 180, "gh200-144gb-hbm3e": 144, "gh200-96gb-hbm3": 96, "h200-nvl": 141,
+    "h200-sxm": 141, "h100-nvl": 94, "h100-pcie": 80, "h100-sxm": 80, "a100-80gb-pcie": 80, "a100-80gb-sxm": 80,
+    "a100-40gb": 40, "a40": 48, "a30": 24, "a10": 24, "rtx-a6000": 48, "l40s": 48, "l40": 48, "l4": 24,
+    "rtx-6000-ada": 48, "v100s-pcie": 32, "t4": 16, "rtx-5090": 32, "rtx-5080": 16, "rtx-5070-ti": 16,
+    "rtx-4090": 24, "rtx-4080": 16, "rtx-4070-ti": 12, "rtx-3090": 24, "rtx-3080": 10,
+}
+PEAKS = tuple(replace(p, memory_gb=_MEMORY_GB.get(p.key)) for p in PEAKS)
 
 def find_device(device_name: str) -> DevicePeak | None:
     name = (device_name or "").lower().strip()

@@ -112,6 +112,7 @@ LAYERS = (
     ("cnnprofile.engines",),  # record (or translate) a module into a Profile
     ("cnnprofile.analyzer",),  # the front door
     ("cnnprofile.bench",),  # timing on a device
+    ("cnnprofile.predict",),  # latency predicted from the recorded kernels and a calibration
     ("cnnprofile.landscape",),  # sweeps of many models into a store, joined with published accuracy
     ("cnnprofile.present",),  # tables, charts, the report
     ("cnnprofile.lecture",),  # the lecture's own material

@@ -13,7 +13,8 @@ import click
 from ..errors import CnnprofileError
 
 # One module per command; each defines its command(s) on ``cli``.
-COMMAND_MODULES = ("models", "table", "bench", "report", "compare", "memory", "windows", "landscape", "devices")
+COMMAND_MODULES = ("models", "table", "bench", "report", "compare", "memory", "windows", "landscape", "devices",
+                   "predict")
 
 
 class _Cli(click.Group):

@@ -1,0 +1,1 @@
+"""Latency and throughput predicted from a model's recorded kernels and a per-device calibration."""
