@@ -1,8 +1,9 @@
 """One job, measured: the function every executor runs in its worker, and the rows it becomes.
 
-The network is built once on the meta device; one recorded pass gives the profile, its receptive fields and
-its bytes moved (``analyzer.analyze``), and ``cnnprofile.memory`` predicts the inference peak on that same
-module at batch 1 and at the sweep's batch.
+The network is built once on the meta device; one recorded pass gives the profile, its receptive fields, its
+bytes moved (``analyzer.analyze``) and the kernels a GPU would launch (``analyses.kernels``, stored for latency
+predictions), and ``cnnprofile.memory`` predicts the inference peak on that same module at batch 1 and at the
+sweep's batch.
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def figures_of(job: Job) -> dict:
         raise _Failed(_kind(e, "build error"), first_line(e, with_type=not isinstance(e, CnnprofileError))) from e
     shape = (1, *job.input_size)
     try:
-        prof, _ = analyze(module, shape, rf=True, intensity=True, engine="meta")
+        prof, traced = analyze(module, shape, rf=True, intensity=True, engine="meta")
+        kernels = _kernels(traced, prof, job.input_size)
         peak_1 = memory(module, shape).peak_bytes
         peak_n = peak_1 if job.batch == 1 else memory(module, shape, batch=job.batch).peak_bytes
     except Exception as e:
@@ -74,7 +76,17 @@ def figures_of(job: Job) -> dict:
                 receptive_field=_rf_text(last.receptive_field) if last else "",
                 uncounted_ops=json.dumps({u.op: u.count for u in prof.uncounted_ops}, sort_keys=True),
                 layers=json.dumps({"columns": list(LAYER_COLUMNS), "rows": rows}, separators=(",", ":")),
-                engine=prof.engine)
+                engine=prof.engine, kernels=kernels)
+
+
+def _kernels(traced, prof, input_size: tuple) -> str:
+    """The kernels of the pass just recorded (no second recording), stored for latency predictions."""
+    from ..analyses.kernels import kernels_of
+    from ..predict.features import arrays_of
+    from .kernel_blob import encode_kernels
+
+    arrays = arrays_of(kernels_of(traced.recording), traced.name, tuple(input_size), 1)
+    return encode_kernels(arrays, tuple(r.name for r in prof.layers))
 
 
 def _kind(error: BaseException, otherwise: str) -> str:

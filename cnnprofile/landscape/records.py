@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Literal, Optional
 
-SCHEMA_VERSION = 2  # 2: the reparam column, part of the key
+SCHEMA_VERSION = 3  # 2: the reparam column, part of the key; 3: the kernels column
 
 Status = Literal["profiled", "failed"]
 # Why a cell failed: the builder raised, the pass could not run, the cell ran past --timeout, the worker died
@@ -48,6 +48,7 @@ class SweepRow:
     seconds: Optional[float] = None  # wall time of the cell in its worker
     finished_at: str = ""  # UTC, ISO 8601
     reparam: bool = False  # profiled in its deployed form (``sources.deploy``: re-parameterised, norms folded)
+    kernels: str = ""  # the launched kernels at batch 1, what a latency prediction reads (``landscape.kernel_blob``)
 
     @property
     def key(self) -> tuple:
