@@ -46,3 +46,48 @@ def make_store(path: str) -> str:
     with Store(path) as store:
         store.put(rows())
     return path
+
+
+# Cells profiled by the sweep's own worker function (one meta recording each, kernels stored), for the
+# predicted-latency tests: (architecture, tag, resolution, family), each with a published top-1 in timm's file.
+KERNEL_CELLS = (
+    ("resnet18", "a1_in1k", 224, "resnet"),
+    ("resnet18", "a1_in1k", 288, "resnet"),
+    ("resnet18", "a3_in1k", 160, "resnet"),
+    ("mobilenetv3_large_100", "ra_in1k", 224, "mobilenetv3"),
+    ("efficientnet_b0", "ra_in1k", 224, "efficientnet"),
+)
+
+
+def kernel_rows() -> list:
+    """The KERNEL_CELLS as the sweep writes them, then rows() without kernels (a hand-made ResNet-50 with
+    a published accuracy among them) and its failed row."""
+    from cnnprofile.landscape.cells import Job
+    from cnnprofile.landscape.measure import measure, rows_of
+
+    out = []
+    for arch, tag, res, family in KERNEL_CELLS:
+        job = Job(model=f"timm:{arch}", kwargs="{}", input_size=(3, res, res), batch=1, tags=(tag,),
+                  architecture=arch, family=family, origin="timm")
+        outcome = measure(job)
+        assert outcome.figures is not None, outcome.reason
+        out.extend(rows_of(job, outcome))
+    return out + [r for r in rows() if r.architecture in ("resnet50", "vitamin_small_224")]
+
+
+def make_kernel_store(path: str) -> str:
+    with Store(path) as store:
+        store.put(kernel_rows())
+    return path
+
+
+def write_calibration(path: str, device: str = "rtx-4090") -> str:
+    """A calibration of the time model's starting terms for ``device``: a fixed, known time model for tests
+    (what it predicts is not a measured latency; the tests check that the store's path and a fresh recording's
+    agree)."""
+    from cnnprofile.predict.calibration import Calibration
+    from cnnprofile.predict.model import default_params
+
+    Calibration(device=device, params=default_params(), fitted_on=("the time model's starting terms",),
+                step="amp-fp16", created="2026-01-01T00:00:00Z").save(path)
+    return path

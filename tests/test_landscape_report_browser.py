@@ -176,3 +176,34 @@ def test_the_name_filter_keeps_exactly_the_named_points_and_combines_with_the_fa
         assert _shown(charts["chart-gmacs"], "family") == gmacs, step
         for chart in ("chart-params", "chart-activations", "chart-peak"):
             assert _shown(charts[chart], "family") == others, (step, chart)
+
+
+def test_the_predicted_throughput_chart_draws_every_row_with_kernels_and_filters_by_name(tmp_path):
+    """The page with --device: a fifth chart, of the rows whose kernels the store holds (the sweep's own rows;
+    the hand-made ResNet-50s have none), drawn and filtered like the others."""
+    if CHROMIUM is None:
+        pytest.fail("CI is set but chromium is not on PATH: install it with apt-get install -y chromium")
+    import html
+
+    from landscape_fixture import make_kernel_store, write_calibration
+
+    store, cal = make_kernel_store(str(tmp_path / "kernels.db")), write_calibration(str(tmp_path / "cal.json"))
+    out = tmp_path / "page.html"
+    done = CliRunner().invoke(cli, ["report", "--landscape", "--store", store, "--device", "rtx-4090", "--batch", "8",
+                                    "--amp", "fp16", "--calibration", cal, "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    probed = tmp_path / "probed.html"
+    probed.write_text(out.read_text(encoding="utf-8").replace("</body>", FILTER_PROBE + "</body>"), encoding="utf-8")
+    done = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+                           probed.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
+    steps = json.loads(html.unescape(re.search(r'data-probe="([^"]+)"', done.stdout).group(1)))
+    priced = sorted(["timm:resnet18.a1_in1k@3x224x224", "timm:resnet18.a1_in1k@3x288x288",
+                     "timm:resnet18.a3_in1k@3x160x160"] + MOBILE + EFFICIENT)
+    for step, points in (("start", priced), ("resnet5", []), ("RESNET18.A1* efficientnet", sorted(R18_A1 + EFFICIENT)),
+                         ("", priced)):
+        traces = steps[step]["charts"]["chart-throughput"]
+        assert _shown(traces, "family") == points, step
+        assert len(_shown(traces, "frontier")) >= 2  # the whole field's, never filtered
+    assert sorted(_shown(steps["start"]["charts"]["chart-gmacs"], "family")) == sorted(priced + R50)

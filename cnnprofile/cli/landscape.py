@@ -92,25 +92,48 @@ def landscape(store, fmt, only_failed):
 @click.option("--max-params", default=None, metavar="N", help="At most N parameters (25000000, 25M).")
 @click.option("--max-memory", default=None, metavar="SIZE",
               help="At most this predicted inference peak at --batch, e.g. 2GB.")
-@click.option("--batch", type=int, default=1, show_default=True, help="The batch of --max-memory.")
+@click.option("--max-ms", type=float, default=None, metavar="T",
+              help="At most T predicted milliseconds for one forward pass at --batch on --device.")
+@click.option("--batch", type=int, default=1, show_default=True, help="The batch of --max-memory and --max-ms.")
+@click.option("--device", default=None, metavar="KEY",
+              help="Predict every model's latency on this device (cnnprofile devices lists the keys): columns, "
+                   "and what --max-ms is checked on.")
+@click.option("--amp", type=click.Choice(["fp16", "bf16"]), default=None,
+              help="With --device: autocast in this dtype over float32 weights (default: float32, TF32 "
+                   "convolutions).")
+@click.option("--calibration", default=None, metavar="FILE",
+              help="With --device: its calibration (default: the one shipped for it, else one transferred).")
 @format_option
-def pick(store, max_gmacs, max_params, max_memory, batch, fmt):
+def pick(store, max_gmacs, max_params, max_memory, max_ms, batch, device, amp, calibration, fmt):
     """The Pareto-optimal models of a store within a budget, best top-1 first, with their numbers and the
-    source of every accuracy."""
+    source of every accuracy; with --device, their predicted latency and throughput on it."""
     from ..analyses.memory.fit import parse_size
     from ..errors import InputError
     from ..landscape import Budget, frontier, landscape
+    from ..landscape.predicted import predict_rows
     from ..present.landscape_table import pick_table
     from ..present.tabular import render_table
 
     if max_gmacs is not None and max_gmacs <= 0:
         raise InputError(f"--max-gmacs must be positive, got {max_gmacs:g}")
-    budget = Budget(max_gmacs=max_gmacs, max_params=_count(max_params), batch=batch,
+    if max_ms is not None and device is None:
+        raise InputError("--max-ms is a predicted latency: add --device KEY (cnnprofile devices lists them)")
+    if max_ms is not None and max_ms <= 0:
+        raise InputError(f"--max-ms must be positive, got {max_ms:g}")
+    if device is None and (amp or calibration):
+        raise InputError(f"{'--amp' if amp else '--calibration'} is for a prediction: add --device KEY")
+    budget = Budget(max_gmacs=max_gmacs, max_params=_count(max_params), batch=batch, max_ms=max_ms,
                     max_memory=parse_size(max_memory) if max_memory is not None else None)
-    best = frontier(landscape(store), budget)
+    entries = landscape(store)
+    predictions = None
+    if device is not None:
+        if batch < 1:
+            raise InputError(f"--batch must be at least 1, got {batch}")
+        predictions = predict_rows(entries, device=device, batch=batch, amp=amp, calibration=calibration)
+    best = frontier(entries, budget, predictions)
     if not best:
         raise InputError(f"no profiled model of {store!r} with a published accuracy is within the budget")
-    click.echo(render_table(pick_table(best, budget), fmt), nl=False)
+    click.echo(render_table(pick_table(best, budget, predictions=predictions), fmt), nl=False)
 
 
 def _count(text):

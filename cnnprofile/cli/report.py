@@ -36,11 +36,19 @@ def _split(models: tuple, bench: tuple) -> tuple:
                    "memory with the Pareto frontier, interactive, one self-contained page (default output: "
                    "./landscape.html). Takes no MODELS.")
 @click.option("--store", default=None, metavar="PATH", help="With --landscape: the store of 'cnnprofile sweep'.")
+@click.option("--device", "predict_device", default=None, metavar="KEY",
+              help="With --landscape: a chart of top-1 against the throughput predicted on this device (a key of "
+                   "'cnnprofile devices') at --batch (default 1).")
+@click.option("--amp", type=click.Choice(["fp16", "bf16"]), default=None,
+              help="With --landscape --device: predict under autocast in this dtype over float32 weights.")
+@click.option("--calibration", default=None, metavar="FILE",
+              help="With --landscape --device: its calibration (default: the one shipped for it, else one "
+                   "transferred).")
 @_OPS
 @_DEVICE
 @model_options()
-def report(models, bench, output, title, ops, lecture, landscape, store, device, input_size, batch, dtype,
-           model_kwargs, engine):
+def report(models, bench, output, title, ops, lecture, landscape, store, predict_device, amp, calibration, device,
+           input_size, batch, dtype, model_kwargs, engine):
     """An HTML report of MODELS (default: the lecture's zoo, LeNet-5 aside): summary, charts, layer tables.
 
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or globs such as 'torchvision:*'.
@@ -51,7 +59,10 @@ def report(models, bench, output, title, ops, lecture, landscape, store, device,
 
     models, bench = _split(models, bench)
     if landscape or store:
-        return _landscape_report(models, store, output, title)
+        return _landscape_report(models, store, output, title, predict_device, batch, amp, calibration)
+    if predict_device or amp or calibration:
+        raise click.UsageError("--device, --amp and --calibration predict the throughput of a store's models: "
+                               "add --landscape --store PATH")
     if lecture and models:
         raise click.UsageError(f"--lecture compares the lecture's own models; drop {' '.join(models)!r}")
     output = output or (LECTURE_OUTPUT if lecture else DEFAULT_OUTPUT)
@@ -70,7 +81,7 @@ def report(models, bench, output, title, ops, lecture, landscape, store, device,
                + (f", {held} of {len(data.verdicts)} verdict claims hold" if data.verdicts else "") + ")")
 
 
-def _landscape_report(models, store, output, title):
+def _landscape_report(models, store, output, title, device=None, batch=None, amp=None, calibration=None):
     from ..files import check_writable
     from ..landscape import landscape
     from ..lecture.verdicts import lecture_models
@@ -85,9 +96,16 @@ def _landscape_report(models, store, output, title):
     if not output.lower().endswith((".html", ".htm")):
         raise click.BadParameter(f"{output!r}: the report's file name must end in .html", param_hint="--output")
     check_writable(output)
+    if device is None and (amp or calibration):
+        raise click.UsageError(f"{'--amp' if amp else '--calibration'} is for the predicted chart: add --device KEY")
     entries = landscape(store)
+    predictions = None
+    if device is not None:
+        from ..landscape.predicted import predict_rows
+
+        predictions = predict_rows(entries, device=device, batch=batch or 1, amp=amp, calibration=calibration)
     page = render_landscape(entries, title=title or "The landscape: published ImageNet accuracy against cost",
-                            highlight=lecture_models(), source=store)
+                            highlight=lecture_models(), source=store, predictions=predictions)
     write_report(page, output)
     click.echo(f"wrote {output} ({len(placed(entries))} of {len(entries)} rows placed)")
 
