@@ -2,8 +2,8 @@
 opens offline), top-1 against GMACs, parameters, activation memory and peak memory, Canziani-style: bubble area
 = parameters, colour = family, the Pareto frontier drawn, the lecture's networks ringed; given a device, top-1
 against predicted throughput on it too (``landscape.predicted``). Hover shows the numbers and where each accuracy
-is published; a menu shows one family at a time, a text box (``landscape_filter``) the
-models it names; Plotly's toolbar zooms.
+is published; a menu shows one family at a time, a text box (``landscape_filter``) the models it names; Plotly's
+toolbar zooms.
 
 Only profiled rows with a published accuracy can be placed; the page says how many others the store holds.
 """
