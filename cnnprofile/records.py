@@ -41,6 +41,7 @@ class Conventions:
     receptive_field: str = ""
     intensity: str = ""
     roofline: str = ""
+    predicted: str = ""
     training: str = ""
 
     def stated(self) -> dict:
@@ -107,6 +108,8 @@ class LayerRecord:
     # The roofline bound on a device (Profile.device).
     bound: Optional[str] = extra("roofline", "dominant")  # "compute", "memory" or "none"
     least_time_s: Optional[float] = extra("roofline", "sum")
+    # The predicted time of this row's kernels on a device (cnnprofile.predict; Profile.predicted).
+    predicted_s: Optional[float] = extra("predicted", "sum")
     # One training step (cnnprofile.analyses.memory.columns): the backward of the autograd nodes this row's forward
     # created, and the bytes autograd saves for backward of the tensors this row produced.
     backward_macs: Optional[int] = extra("train", "sum")
@@ -133,6 +136,17 @@ class DeviceRoof:
 
 
 @dataclass(frozen=True)
+class PredictedOn:
+    """The device, precision and calibration a profile's predicted-time column is for."""
+
+    device: str  # the device key
+    device_name: str
+    step: str  # the precision ("fp32+tf32", "amp-fp16")
+    calibration: str  # where the calibration comes from (a file, shipped, transferred)
+    calibration_error: Optional[float]  # its fit's median |error| on the rows it was fitted on
+
+
+@dataclass(frozen=True)
 class UncountedOp:
     op: str
     count: int
@@ -153,6 +167,7 @@ class Totals:
     bytes_written: Optional[int] = extra("intensity", "sum")
     arithmetic_intensity: Optional[float] = extra("intensity", "intensity")
     least_time_s: Optional[float] = extra("roofline", "sum")  # a lower bound on the latency of this batch
+    predicted_s: Optional[float] = extra("predicted", "sum")  # the predicted latency of one pass of this batch
     backward_macs: Optional[int] = extra("train", "sum")  # of the rows: the loss is ``TrainingStep.loss``
     backward_flops: Optional[int] = extra("train", "sum")
     saved_bytes: Optional[int] = extra("train", "sum")
@@ -204,6 +219,7 @@ class Profile:
     conventions: Conventions = field(default_factory=Conventions)
     groups: tuple = ()  # the optional column groups filled in ("rf", "intensity", "roofline", "train")
     device: Optional[DeviceRoof] = None  # with the "roofline" group
+    predicted: Optional["PredictedOn"] = None  # with the "predicted" group
     training: Optional[TrainingStep] = None  # with the "train" group
 
     def to_dict(self) -> dict:

@@ -41,9 +41,14 @@ def test_changed_arguments_drop_the_published_accuracy():
 
 @pytest.mark.parametrize("sort", SORT_KEYS)
 def test_sorting(sort):
-    comp = compare(["resnet18", "torchvision:resnet50", "torchvision:alexnet", f"{TINY}:build"], sort=sort)
+    device = "rtx-4090" if sort == "predicted" else None
+    comp = compare(["resnet18", "torchvision:resnet50", "torchvision:alexnet", f"{TINY}:build"], sort=sort,
+                   device=device)
     rows = comp.rows
-    if sort == "name":
+    if sort == "predicted":  # fastest first; the tiny net is fastest of all
+        values = [r.predicted_ms for r in rows]
+        assert values == sorted(values) and rows[0].model == "tiny.py:build"
+    elif sort == "name":
         assert [r.model for r in rows] == sorted(r.model for r in rows)
     elif sort == "top1":
         assert [r.model for r in rows][:2] == ["torchvision:resnet50", "resnet18"] and rows[-1].top1 is None

@@ -37,6 +37,8 @@ def golden(request):
     ("list.md", ["list", "--format", "markdown"]),
     ("devices.txt", ["devices"]),
     ("devices.md", ["devices", "--format", "markdown"]),
+    ("predict_resnet50_4090.txt", ["predict", "timm:resnet50", "--device", "rtx-4090", "--amp", "fp16", "--batch",
+                                   "1024", "--top", "6"]),
 ])
 def test_command_output(golden, name, args):
     result = CliRunner().invoke(cli, args)

@@ -12,8 +12,11 @@ from .options import format_option, model_options
 @click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
               help="Order rows by a column: sizes ascending, top1 best first, name alphabetically "
                    "(default: as given).")
+@click.option("--device", default=None, metavar="KEY",
+              help="Add each model's predicted latency and images/s on this device (cnnprofile devices lists the "
+                   "keys), from the same recording.")
 @format_option
-def compare(models, input_size, batch, dtype, model_kwargs, engine, sort, fmt):
+def compare(models, input_size, batch, dtype, model_kwargs, engine, sort, device, fmt):
     """Parameters, memory, MACs, FLOPs and published accuracy of MODELS, one row each.
 
     MODELS are zoo names, torchvision:NAME, timm:NAME, FILE.py:FACTORY or package.module:FACTORY; globs such
@@ -24,5 +27,5 @@ def compare(models, input_size, batch, dtype, model_kwargs, engine, sort, fmt):
     from ..present.compare import format_comparison
 
     result = run_compare(models, input_size, batch=batch, dtype=dtype, engine=engine, kwargs=model_kwargs,
-                         sort=sort)
+                         sort=sort, device=device)
     click.echo(format_comparison(result, fmt), nl=False)

@@ -21,7 +21,8 @@ from .options import format_option, model_options, refuse_without_train
 @click.option("--intensity", is_flag=True, help="Add bytes read and written and FLOPs per byte of every layer.")
 @click.option("--device-peak", default=None, metavar="DEVICE",
               help="Add the roofline bound and least time of every layer on DEVICE (e.g. h100-sxm, h200-sxm, "
-                   "a100-80gb-sxm, cpu) and print the lower bound on latency; implies --intensity.")
+                   "a100-80gb-sxm, cpu) and print the lower bound on latency; implies --intensity. On a GPU, "
+                   "also each layer's predicted time (cnnprofile predict has the details).")
 @click.option("--train", is_flag=True,
               help="Add each layer's backward MACs and FLOPs and the bytes it saves for backward in one training step.")
 @click.option("--optimizer", default="sgd", show_default=True,
@@ -33,7 +34,7 @@ from .options import format_option, model_options, refuse_without_train
 def table(ctx, model, input_size, batch, dtype, model_kwargs, engine, all_layers, depth, fmt, exact, weights_only, rf,
           intensity, device_peak, train, optimizer, trainable, freeze):
     """Per-layer output shape, memory, parameters and MACs of MODEL (the lecture's tables)."""
-    from ..analyzer import profile
+    from ..analyzer import analyze
     from ..errors import InputError
     from ..present.formatting import render
     from ..analyses.views import last_feature_map, select_view, without_biases
@@ -50,8 +51,12 @@ def table(ctx, model, input_size, batch, dtype, model_kwargs, engine, all_layers
         from ..devices import device_by_key
 
         device = device_by_key(device_peak)
-    result = profile(model, input_size, batch=batch, dtype=dtype, kwargs=model_kwargs, engine=engine, rf=rf,
-                     intensity=intensity, device=device)
+    result, traced = analyze(model, input_size, batch=batch, dtype=dtype, kwargs=model_kwargs, engine=engine, rf=rf,
+                             intensity=intensity, device=device)
+    if device is not None and device_peak.lower() != "cpu":
+        from ..predict.api import parse_step, with_prediction
+
+        result = with_prediction(result, traced, device_peak.lower(), parse_step(dtype))
     if train:
         from ..analyses.memory.columns import with_training
 

@@ -47,9 +47,9 @@ class Prediction:
     step: str  # the precision ("amp-fp16", "fp32+tf32", "bf16")
     seconds: float  # one forward pass of the batch
     images_per_s: float
-    layers: tuple  # of LayerPrediction, in order; their seconds plus ``cast_s`` add up to ``seconds``
+    layers: tuple  # of LayerPrediction, in order; their seconds add up to ``seconds``
     classes: dict  # kernel class -> predicted seconds
-    cast_s: float  # autocast's weight casts (no layer of their own)
+    cast_s: float  # autocast's weight casts, charged to the layers that read the weights
     calibration: str  # where the calibration came from (a file, shipped, transferred)
     calibration_error: float | None  # its fit's median |error| on the rows it was fitted on
     uncounted_kernels: int  # kernels without a FLOP formula: timed on their bytes only
@@ -71,6 +71,27 @@ def parse_step(dtype: str = "float32", amp: str | None = None, tf32: bool = True
     return Step(names[dtype], names[amp] if amp else None, tf32_conv=tf32, tf32_matmul=tf32 and amp is not None)
 
 
+def with_prediction(profile, traced, device: str, step: Step, calibration: str | None = None):
+    """``profile`` with the predicted time of every layer row on device key ``device`` (the "predicted" column
+    group), from the recording ``traced`` it was counted from: no second pass."""
+    from ..analyses.enrich import attach
+    from ..analyses.kernels import kernels_of
+    from ..records import PredictedOn
+    from .features import arrays_of
+
+    peak = device_by_key(device)
+    cal, where = calibration_for(device, calibration)
+    rec = traced.recording
+    shape = tuple(profile.input_shape)
+    arrays = arrays_of(kernels_of(rec), profile.model, shape[1:], shape[0] if shape else 1)
+    times = kernel_times(arrays, cal.params, peak, step)
+    inside = arrays.row >= 0
+    per_row = np.bincount(arrays.row[inside], weights=times.total[inside], minlength=len(arrays.rows))
+    return attach(profile, "predicted", list(arrays.rows), [dict(predicted_s=float(x)) for x in per_row],
+                  input_values=dict(predicted_s=0.0), conventions={"predicted": f"{CONVENTION}; calibration: {where}"},
+                  predicted=PredictedOn(device, peak.name, step.label, where, cal.fit_median_error))
+
+
 def calibration_for(device: str, path: str | None = None) -> tuple:
     """(calibration, where it comes from) for device key ``device``: the file given, the one shipped for the
     device, or the shipped one of ``TRANSFER_FROM`` moved through the datasheet peaks (and saying so)."""
@@ -78,11 +99,14 @@ def calibration_for(device: str, path: str | None = None) -> tuple:
         return load(path, device), path
     own = shipped_calibration(device)
     if own:
-        return load(own, device), "shipped"
+        return load(str(own), device), "shipped"
+    if device == "cpu":  # no GPU's fractions say anything of a CPU
+        raise InputError("no calibration for cpu: time some models with 'cnnprofile bench --device cpu', then "
+                         "'cnnprofile calibrate RESULTS.jsonl --device cpu -o cpu.json' and pass --calibration")
     base = shipped_calibration(TRANSFER_FROM)
     if base is None:
         raise InputError(f"no calibration for {device!r}: run 'cnnprofile calibrate' on measurements of it")
-    cal = load(base)
+    cal = load(str(base))
     return cal, f"transferred from {cal.device} through datasheet peaks (no measurements of {device})"
 
 
@@ -104,8 +128,8 @@ def predict_arrays(arrays: KernelArrays, device: DevicePeak, key: str, step: Ste
               if (arrays.row == r).any()]
     if (arrays.row < 0).any():
         layers.append(_layer("(outside any module)", arrays.row < 0, arrays, times, scale))
-    classes = {c: float(times.total[arrays.cls == i].sum()) for i, c in enumerate(CLASSES)
-               if (arrays.cls == i).any()}
+    own = np.maximum(times.compute, times.memory) + times.launch
+    classes = {c: float(own[arrays.cls == i].sum()) for i, c in enumerate(CLASSES) if (arrays.cls == i).any()}
     if times.cast_seconds:
         classes["cast"] = classes.get("cast", 0.0) + times.cast_seconds
     return Prediction(arrays.name, arrays.input_shape, arrays.batch, key, device.name, step.label, times.seconds,
@@ -180,7 +204,10 @@ def calibrate(results: list, *, device: str, base: str | None = None, cache: dic
     if not samples:
         raise InputError("no measured model could be recorded: " + "; ".join(f"{m}: {w}" for m, w in skipped[:3]))
     base_cal = load(base) if base else None
-    params = refit_scales(samples, base_cal.params) if base_cal else fit(samples)
+    # Runs mostly at small batches determine the launch cost (a host's eager dispatch); large-batch files (a few
+    # rows cut down after running out of memory aside) do not.
+    small = np.median([s.arrays.batch for s in samples]) < 64
+    params = refit_scales(samples, base_cal.params) if base_cal else fit(samples, fixed=() if small else ("launch_s",))
     err = float(np.median(np.abs(errors(samples, params))))
     steps = sorted({s.step.label for s in samples})
     cal = Calibration(device=device, params=params, fitted_on=tuple(results), rows=len(samples),
@@ -193,4 +220,4 @@ def calibrate(results: list, *, device: str, base: str | None = None, cache: dic
 
 
 __all__ = ["CONVENTION", "LayerPrediction", "Prediction", "calibrate", "calibration_for", "parse_step", "predict",
-           "predict_arrays", "samples_of"]
+           "predict_arrays", "samples_of", "with_prediction"]

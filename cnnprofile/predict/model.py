@@ -40,9 +40,9 @@ class Times:
 
     compute: np.ndarray
     memory: np.ndarray
-    total: np.ndarray  # max(compute, memory) + launch
+    total: np.ndarray  # max(compute, memory) + launch, plus its share of the autocast weight casts
     launch: float
-    seconds: float  # sum of ``total`` plus the autocast weight casts
+    seconds: float  # sum of ``total``
     cast_seconds: float
 
 
@@ -65,7 +65,7 @@ def price(cls: np.ndarray, flops: np.ndarray, moved: np.ndarray, reduction: np.n
     compute_eff = np.array([params["compute"].get(c, 1.0) for c in CLASSES])[cls]
     memory_eff = np.array([params["memory"].get(c, 1.0) for c in CLASSES])[cls]
     r0, f0, b0 = params["reduction_half"], params["flops_half"], params["bytes_half"]
-    short = np.where(reduction > 0, reduction / (reduction + r0), 1.0)
+    short = np.where(reduction > 0, reduction / np.maximum(reduction + r0, 1e-30), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         compute = np.where(flops > 0, flops * (flops + f0) / (flops * peak * compute_eff * short), 0.0)
         memory = np.where(moved > 0, moved * (moved + b0) / (moved * bandwidth * memory_eff), 0.0)
@@ -87,7 +87,10 @@ def kernel_times(arrays: KernelArrays, params: dict, device: DevicePeak, step: S
                             peaks(device, step)[cls], bandwidth, params)
     total = np.maximum(compute, memory) + params["launch_s"]
     cast = float(cast_seconds(arrays.param_tensors, arrays.param_total_bytes, bandwidth, params)) if step.amp else 0.0
-    return Times(compute, memory, total, params["launch_s"], float(total.sum() + cast), cast)
+    read = arrays.param_bytes.sum()
+    if cast and read:  # autocast casts a weight where a layer first reads it: charged to the kernels reading weights
+        total = total + cast * arrays.param_bytes / read
+    return Times(compute, memory, total, params["launch_s"], float(total.sum()) + (0.0 if read else cast), cast)
 
 
 def predict_seconds(arrays: KernelArrays, params: dict, device: DevicePeak, step: Step) -> float:

@@ -88,6 +88,10 @@ def _roofline_cells(r: LayerRecord, num) -> list:
             f"{r.least_time_s * 1e6:.3g}" if r.least_time_s else "-"]
 
 
+def _predicted_cells(r: LayerRecord, num) -> list:
+    return [f"{r.predicted_s * 1e6:.3g}" if r.predicted_s else "-"]
+
+
 def _train_cells(r: LayerRecord, num) -> list:
     saved = r.saved_bytes
     return [num(r.backward_macs) if r.backward_macs else "-", num(r.backward_flops) if r.backward_flops else "-",
@@ -99,6 +103,7 @@ GROUP_COLUMNS = {
     "rf": (["RF", "Stride", "Padding"], lambda r, num: _rf_cells(r)),
     "intensity": (["Read", "Written", "FLOPs/B"], _intensity_cells),
     "roofline": (["Bound", "Least (us)"], _roofline_cells),
+    "predicted": (["Predicted (us)"], _predicted_cells),
     "train": (["Bwd MACs", "Bwd FLOPs", "Saved"], _train_cells),
 }
 
@@ -173,6 +178,12 @@ def _summary_lines(profile: Profile, exact_numbers: bool) -> list:
                      f"ridge {d.ridge:.3g} FLOPs/B): latency >= {t.least_time_s * 1e3:.4g} ms at batch "
                      f"{profile.input_shape[0]} (sum of the layers' least times)")
         lines.append(f"Peak and bandwidth: {'; '.join(d.sources)}")
+    if profile.predicted is not None:
+        p = profile.predicted
+        err = "" if p.calibration_error is None else f", its fit's median |error| {100 * p.calibration_error:.1f}%"
+        lines.append(f"Predicted on {p.device_name} ({p.step}): {t.predicted_s * 1e3:.4g} ms at batch "
+                     f"{profile.input_shape[0]} ({human(profile.input_shape[0] / t.predicted_s)} images/s; "
+                     f"calibration: {p.calibration}{err})")
     if profile.training is not None:
         lines += _training_lines(profile, num)
     if "rf" in profile.groups:

@@ -21,10 +21,12 @@ def prediction_table(p, top: int | None = None) -> Table:
                   _ms(r.seconds), r.bound, f"{100 * r.seconds / p.seconds:.1f}") for r in shown)
     classes = ", ".join(f"{c} {100 * s / p.seconds:.0f}%" for c, s in sorted(p.classes.items(), key=lambda kv: -kv[1])
                         if s / p.seconds >= 0.005)
-    err = "" if p.calibration_error is None else f" (its fit: median |error| {100 * p.calibration_error:.1f}%)"
+    err = ("" if p.calibration_error is None
+           else f" (on the rows it was fitted on: median |error| {100 * p.calibration_error:.1f}%)")
     notes = [f"predicted {_ms(p.seconds)} ms per forward pass of {p.batch} "
              f"({human(p.images_per_s)} images/s); layers add up to it"
-             + (f" with {_ms(p.cast_s)} ms of autocast weight casts" if p.cast_s else ""),
+             + (f", {_ms(p.cast_s)} ms of autocast weight casts included (in the layers reading the weights)"
+                if p.cast_s else ""),
              f"time by kernel class: {classes}",
              f"calibration: {p.calibration}{err}",
              f"peaks: {'; '.join(s for s in p.peaks if s)}",
