@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from ..errors import InputError
 from .kernel_blob import kernel_arrays
 
 
@@ -44,15 +43,9 @@ def predict_rows(entries: Iterable, *, device: str, batch: int = 1, amp: Optiona
     """Predict every profiled row with kernels among ``entries`` (``LandscapeRow`` or ``SweepRow``) on device key
     ``device`` at ``batch``; ``amp`` ("fp16", "bf16") autocasts over float32 weights; ``calibration`` is a file
     (default: the device's shipped one, else one transferred, saying so)."""
-    from ..devices import device_by_key
-    from ..predict.api import calibration_for, parse_step, predict_arrays
+    from ..predict.api import parse_step, predict_arrays, prediction_setup
 
-    if batch < 1:
-        raise InputError(f"--batch must be at least 1, got {batch}")
-    peak = device_by_key(device)
-    if peak.bandwidth_gbs is None:
-        raise InputError(f"{device}: no published memory bandwidth; a prediction needs one")
-    cal, where = calibration_for(device, calibration)
+    peak, cal, where = prediction_setup(device, batch, calibration)
     step = parse_step(amp=amp)
     by_key = {}
     for entry in entries:

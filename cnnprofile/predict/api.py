@@ -137,16 +137,23 @@ def predict_arrays(arrays: KernelArrays, device: DevicePeak, key: str, step: Ste
                       cal.fit_median_error, arrays.uncounted, (device.source, device.bandwidth_source))
 
 
-def predict(model, *, device: str, batch: int = 1, step: Step | None = None, calibration: str | None = None,
-            input_size=None, kwargs: dict | None = None) -> Prediction:
-    """The predicted latency of one forward pass of ``model`` (a spec, a ``ModelSource`` or an ``nn.Module``,
-    left as found) at ``batch`` on device key ``device``, per layer and in total."""
+def prediction_setup(device: str, batch: int, calibration: str | None = None) -> tuple:
+    """(device peaks, calibration, where it comes from) for predictions at ``batch`` on device key ``device``;
+    one line naming the problem otherwise."""
     if batch < 1:
         raise InputError(f"--batch must be at least 1, got {batch}")
     peak = device_by_key(device)
     if peak.bandwidth_gbs is None:
         raise InputError(f"{device}: no published memory bandwidth; a prediction needs one")
     cal, where = calibration_for(device, calibration)
+    return peak, cal, where
+
+
+def predict(model, *, device: str, batch: int = 1, step: Step | None = None, calibration: str | None = None,
+            input_size=None, kwargs: dict | None = None) -> Prediction:
+    """The predicted latency of one forward pass of ``model`` (a spec, a ``ModelSource`` or an ``nn.Module``,
+    left as found) at ``batch`` on device key ``device``, per layer and in total."""
+    peak, cal, where = prediction_setup(device, batch, calibration)
     step = step or Step()
     arrays = model_arrays(model, input_size, batch=batch, kwargs=kwargs)
     if peak.memory_gb and device != "cpu":
@@ -220,4 +227,4 @@ def calibrate(results: list, *, device: str, base: str | None = None, cache: dic
 
 
 __all__ = ["CONVENTION", "LayerPrediction", "Prediction", "calibrate", "calibration_for", "parse_step", "predict",
-           "predict_arrays", "samples_of", "with_prediction"]
+           "predict_arrays", "prediction_setup", "samples_of", "with_prediction"]
