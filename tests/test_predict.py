@@ -130,6 +130,18 @@ def test_the_fit_recovers_the_times_of_known_parameters():
     assert np.median(np.abs(errors(test, default_params()))) > 0.05  # the start was wrong: the fit did the work
 
 
+def test_the_fits_stacked_pricing_is_the_predictions_per_model_one():
+    # The fit prices every model at once from concatenated arrays; a prediction prices one model: two codings
+    # of one time model, which must agree.
+    rng = np.random.default_rng(2)
+    params = default_params()
+    params["memory"]["norm"] = 0.3
+    samples = _synthetic(rng, 10, params)
+    stacked = (1 + errors(samples, params)) * np.array([s.seconds for s in samples])
+    single = [kernel_times(s.arrays, params, DEVICE, s.step).seconds for s in samples]
+    assert np.allclose(stacked, single, rtol=1e-12)
+
+
 def test_a_few_measurements_move_a_calibration_to_another_device():
     rng = np.random.default_rng(1)
     base = default_params()

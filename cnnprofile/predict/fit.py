@@ -17,7 +17,7 @@ from ..analyses.kernels import CLASSES, MATRIX
 from ..devices import DevicePeak
 from .features import KernelArrays
 from .measurements import Step
-from .model import cast_seconds, default_params, kernel_times, peaks, price
+from .model import cast_seconds, default_params, peaks, price
 
 COMPUTE = tuple(c for c in CLASSES if c in MATRIX or c == "dwconv")
 MEMORY = CLASSES
@@ -145,12 +145,4 @@ def errors(samples: list, params: dict) -> np.ndarray:
     return stack.seconds(params) / stack.measured - 1
 
 
-def check_consistent(samples: list, params: dict) -> None:
-    """The stacked evaluation the fit uses equals the per-model one a prediction uses (they are two codings of
-    one model)."""
-    stacked = _Stack(samples).seconds(params)
-    single = np.array([kernel_times(s.arrays, params, s.device, s.step).seconds for s in samples])
-    assert np.allclose(stacked, single, rtol=1e-9), (stacked, single)
-
-
-__all__ = ["Sample", "check_consistent", "errors", "fit", "refit_scales"]
+__all__ = ["Sample", "errors", "fit", "refit_scales"]

@@ -30,8 +30,6 @@ _MATRIX_IDX = np.array([c in MATRIX and c != "dwconv" for c in CLASSES])
 _CONV_IDX = np.array([c in _CONVS for c in CLASSES])
 CAST = CLASSES.index("cast")
 
-# The parameters of a calibration: per class a compute and a memory fraction, then the shared terms.
-SHARED = ("launch_s", "reduction_half", "flops_half", "bytes_half")
 
 
 @dataclass(frozen=True)
@@ -93,10 +91,6 @@ def kernel_times(arrays: KernelArrays, params: dict, device: DevicePeak, step: S
     return Times(compute, memory, total, params["launch_s"], float(total.sum()) + (0.0 if read else cast), cast)
 
 
-def predict_seconds(arrays: KernelArrays, params: dict, device: DevicePeak, step: Step) -> float:
-    return kernel_times(arrays, params, device, step).seconds
-
-
 def default_params() -> dict:
     """Where a fit starts: half of each roof; 5 microseconds a launch, CUDA's launch latency plus PyTorch's eager
     dispatch on a current host (an assumption that large-batch measurements cannot test; a calibration
@@ -106,4 +100,4 @@ def default_params() -> dict:
             "launch_s": 5e-6, "reduction_half": 16.0, "flops_half": 1e7, "bytes_half": 1e5}
 
 
-__all__ = ["SHARED", "Times", "cast_seconds", "default_params", "kernel_times", "peaks", "predict_seconds", "price"]
+__all__ = ["Times", "cast_seconds", "default_params", "kernel_times", "peaks", "price"]
