@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -155,6 +155,8 @@ def predict(model, *, device: str, batch: int = 1, step: Step | None = None, cal
     left as found) at ``batch`` on device key ``device``, per layer and in total."""
     peak, cal, where = prediction_setup(device, batch, calibration)
     step = step or Step()
+    if device == "cpu":  # no TF32 units on a CPU
+        step = replace(step, tf32_conv=False, tf32_matmul=False)
     arrays = model_arrays(model, input_size, batch=batch, kwargs=kwargs)
     if peak.memory_gb and device != "cpu":
         _check_fits(model, arrays, peak, step, input_size, kwargs)

@@ -118,8 +118,9 @@ def read_bench(path: str) -> list:
         if r.status != "ok" or r.latency_ms is None or r.compile or r.cuda_graphs or r.train:
             continue
         env = r.env or {}
+        gpu = r.device != "cpu"  # TF32 is a GPU's: a CPU run is plain float32 whatever the flags say
         step = Step("float32" if r.autocast else r.dtype, r.dtype if r.autocast else None,
-                    bool(env.get("tf32_cudnn", True)), bool(env.get("tf32_matmul", False)))
+                    gpu and bool(env.get("tf32_cudnn", True)), gpu and bool(env.get("tf32_matmul", False)))
         shape = tuple(r.input_shape[1:]) if getattr(r, "input_shape", None) else ()
         out.append(Measurement(r.model, r.model.split(":")[-1], shape, r.batch_size, r.latency_ms.median / 1000,
                                step, "cpu" if r.device == "cpu" else r.device_name,

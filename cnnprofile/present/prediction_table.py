@@ -12,6 +12,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.4g}"
 
 
+def _rate(per_s: float) -> str:
+    return human(per_s) if per_s >= 1000 else f"{per_s:.4g}"
+
+
 def prediction_table(p, top: int | None = None) -> Table:
     """``p``: a ``predict.Prediction``. ``top`` keeps the layers that take most time (all by default)."""
     layers = list(p.layers)
@@ -24,7 +28,7 @@ def prediction_table(p, top: int | None = None) -> Table:
     err = ("" if p.calibration_error is None
            else f" (on the rows it was fitted on: median |error| {100 * p.calibration_error:.1f}%)")
     notes = [f"predicted {_ms(p.seconds)} ms per forward pass of {p.batch} "
-             f"({human(p.images_per_s)} images/s); layers add up to it"
+             f"({_rate(p.images_per_s)} images/s); layers add up to it"
              + (f", {_ms(p.cast_s)} ms of autocast weight casts included (in the layers reading the weights)"
                 if p.cast_s else ""),
              f"time by kernel class: {classes}",
