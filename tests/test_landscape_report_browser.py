@@ -63,36 +63,43 @@ def page(tmp_path_factory):
     return out
 
 
-def test_the_page_renders_offline_with_every_point_and_the_frontier(page, tmp_path):
+
+def probe(page, script: str, tmp_path):
+    """What ``script`` (appended to the page's body) wrote to ``data-probe``, read back from headless Chromium
+    (which must load the page with nothing on its console)."""
+    import html
+
     if CHROMIUM is None:
         pytest.fail("CI is set but chromium is not on PATH: install it with apt-get install -y chromium")
     probed = tmp_path / "probed.html"
-    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
     done = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
                            probed.as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
-    import html
+    return json.loads(html.unescape(re.search(r'data-probe="([^"]+)"', done.stdout).group(1)))
 
-    probe = json.loads(html.unescape(re.search(r'data-probe="([^"]+)"', done.stdout).group(1)))
-    assert probe["plotly"] == "object" and probe["external"] == 0  # inlined: nothing fetched
+
+def test_the_page_renders_offline_with_every_point_and_the_frontier(page, tmp_path):
+    found = probe(page, PROBE, tmp_path)
+    assert found["plotly"] == "object" and found["external"] == 0  # inlined: nothing fetched
     families = sorted({c[6] for c in CELLS})
-    assert set(probe["charts"]) == {"chart-gmacs", "chart-params", "chart-activations", "chart-peak"}
-    for chart in probe["charts"].values():
+    assert set(found["charts"]) == {"chart-gmacs", "chart-params", "chart-activations", "chart-peak"}
+    for chart in found["charts"].values():
         roles = chart["roles"]
         assert roles[:len(families)] == ["family"] * len(families) and chart["names"][:len(families)] == families
         drawn = sum(n for n, r in zip(chart["before"], roles) if r == "family")
         assert drawn == len(CELLS)  # every row with an accuracy (the unknown one and the failed one are not)
         assert "frontier" in roles and len(chart["frontier"]) > 10
     # The GMACs frontier of the fixture: MobileNetV3, EfficientNet-B0, ResNet-50 at 224 and 288.
-    gmacs = probe["charts"]["chart-gmacs"]
+    gmacs = found["charts"]["chart-gmacs"]
     assert gmacs["before"][gmacs["roles"].index("frontier")] == 4
     assert gmacs["before"][gmacs["roles"].index("lecture")] == 6  # ResNet-18s and -50s ringed
     # After choosing the second family (mobilenetv3) only its one point is left of the family traces.
     # Plotly draws only visible traces: the counts are of those, in order.
-    visible = [n for n, v in zip(gmacs["names"], probe["after"]) if v is not False]
+    visible = [n for n, v in zip(gmacs["names"], found["after"]) if v is not False]
     assert visible[0] == "mobilenetv3" and "efficientnet" not in visible and "resnet" not in visible
-    assert dict(zip(visible, probe["afterCount"]))["mobilenetv3"] == 1
+    assert dict(zip(visible, found["afterCount"]))["mobilenetv3"] == 1
 
 
 # Types into the name filter as a person would (sets the box, fires "input") and records, after each step, every
@@ -139,17 +146,7 @@ def _shown(traces: list, role: str) -> list:
 
 
 def test_the_name_filter_keeps_exactly_the_named_points_and_combines_with_the_family_menu(page, tmp_path):
-    if CHROMIUM is None:
-        pytest.fail("CI is set but chromium is not on PATH: install it with apt-get install -y chromium")
-    import html
-
-    probed = tmp_path / "probed.html"
-    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", FILTER_PROBE + "</body>"), encoding="utf-8")
-    done = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-                           probed.as_uri()], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
-    steps = json.loads(html.unescape(re.search(r'data-probe="([^"]+)"', done.stdout).group(1)))
+    steps = probe(page, FILTER_PROBE, tmp_path)
     everything = sorted(R18_A3 + R18_A1 + R50 + MOBILE + EFFICIENT)
     # (step, chart) -> the family points and the lecture rings expected on it, worked out from the fixture by hand.
     expected = {"start": (everything, sorted(R18_A3 + R18_A1 + R50), ""),
@@ -181,10 +178,6 @@ def test_the_name_filter_keeps_exactly_the_named_points_and_combines_with_the_fa
 def test_the_predicted_throughput_chart_draws_every_row_with_kernels_and_filters_by_name(tmp_path):
     """The page with --device: a fifth chart, of the rows whose kernels the store holds (the sweep's own rows;
     the hand-made ResNet-50s have none), drawn and filtered like the others."""
-    if CHROMIUM is None:
-        pytest.fail("CI is set but chromium is not on PATH: install it with apt-get install -y chromium")
-    import html
-
     from landscape_fixture import make_kernel_store, write_calibration
 
     store, cal = make_kernel_store(str(tmp_path / "kernels.db")), write_calibration(str(tmp_path / "cal.json"))
@@ -192,13 +185,7 @@ def test_the_predicted_throughput_chart_draws_every_row_with_kernels_and_filters
     done = CliRunner().invoke(cli, ["report", "--landscape", "--store", store, "--device", "rtx-4090", "--batch", "8",
                                     "--amp", "fp16", "--calibration", cal, "-o", str(out)])
     assert done.exit_code == 0, done.output
-    probed = tmp_path / "probed.html"
-    probed.write_text(out.read_text(encoding="utf-8").replace("</body>", FILTER_PROBE + "</body>"), encoding="utf-8")
-    done = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-                           probed.as_uri()], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
-    steps = json.loads(html.unescape(re.search(r'data-probe="([^"]+)"', done.stdout).group(1)))
+    steps = probe(out, FILTER_PROBE, tmp_path)
     priced = sorted(["timm:resnet18.a1_in1k@3x224x224", "timm:resnet18.a1_in1k@3x288x288",
                      "timm:resnet18.a3_in1k@3x160x160"] + MOBILE + EFFICIENT)
     for step, points in (("start", priced), ("resnet5", []), ("RESNET18.A1* efficientnet", sorted(R18_A1 + EFFICIENT)),
