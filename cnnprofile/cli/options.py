@@ -26,35 +26,39 @@ def input_options(fn, *, dtype: bool = True, batch: bool = True):
     return fn
 
 
-def _fully_conv(ctx, param, value):
-    if value:
-        from ..sources.fcn import fully_convolutional_models
+def _model_transform_option(flag: str, context, help: str):
+    """A flag that, for this command only, builds every model resolved from a spec transformed: ``context()``
+    (which imports its transform only when the flag is given) is the context in which that holds."""
+    def callback(ctx, param, value):
+        if value:
+            ctx.with_resource(context())
+        return value
 
-        ctx.with_resource(fully_convolutional_models())  # for this command only
-    return value
-
-
-def fully_conv_option(fn):
-    return click.option("--fully-conv", is_flag=True, expose_value=False, callback=_fully_conv,
-                        help="Convert the dense layers after the last spatial map into convolutions (the first "
-                             "with that map's size as kernel, the others 1x1, same weights): a larger --input "
-                             "then gives a grid of predictions (vgg16 at 3x448x448: 8x8x1000).")(fn)
+    return lambda fn: click.option(flag, is_flag=True, expose_value=False, callback=callback, help=help)(fn)
 
 
-def _reparam(ctx, param, value):
-    if value:
-        from ..sources.deploy import deployed_models
+def _fully_convolutional():
+    from ..sources.fcn import fully_convolutional_models
 
-        ctx.with_resource(deployed_models())  # for this command only
-    return value
+    return fully_convolutional_models()
 
 
-def reparam_option(fn):
-    return click.option("--reparam", is_flag=True, expose_value=False, callback=_reparam,
-                        help="Profile the network as deployed: re-parameterised where its modules say how "
-                             "(RepVGG, MobileOne, FastViT, RepGhost, RepViT: timm's reparameterize), and every "
-                             "batch norm that alone reads a convolution folded into it (the convolution gains a "
-                             "bias, the norm's parameters and FLOPs go).")(fn)
+def _deployed():
+    from ..sources.deploy import deployed_models
+
+    return deployed_models()
+
+
+fully_conv_option = _model_transform_option(
+    "--fully-conv", _fully_convolutional,
+    help="Convert the dense layers after the last spatial map into convolutions (the first with that map's size "
+         "as kernel, the others 1x1, same weights): a larger --input then gives a grid of predictions (vgg16 at "
+         "3x448x448: 8x8x1000).")
+reparam_option = _model_transform_option(
+    "--reparam", _deployed,
+    help="Profile the network as deployed: re-parameterised where its modules say how (RepVGG, MobileOne, "
+         "FastViT, RepGhost, RepViT: timm's reparameterize), and every batch norm that alone reads a convolution "
+         "folded into it (the convolution gains a bias, the norm's parameters and FLOPs go).")
 
 
 def model_options(engine: bool = True, dtype: bool = True, batch: bool = True):
