@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cnnprofile.devices import device_by_key  # noqa: E402
 from cnnprofile.predict.features import KernelArrays  # noqa: E402
 from cnnprofile.predict.fit import Sample, errors, fit, refit_scales  # noqa: E402
-from cnnprofile.predict.measurements import read_results  # noqa: E402
+from cnnprofile.predict.measurements import read_results, timm_rows  # noqa: E402
 
 FOLDS = 5
 FEW = ("resnet50", "vit_base_patch16_224", "efficientnet_b0", "convnext_tiny", "mobilenetv3_large_100")
@@ -56,11 +56,8 @@ def load(measurements, cache: str, device) -> tuple:
 
 def file_columns(path: str) -> dict:
     """(model, size) -> (GMACs, activations in M) as timm's file gives them, for the baselines."""
-    import csv
-
-    with open(path, encoding="utf-8") as f:
-        return {(r["model"], int(r["infer_img_size"])): (float(r["infer_gmacs"]), float(r["infer_macts"]))
-                for r in csv.DictReader(line for line in f if not line.startswith("#"))}
+    return {(r["model"], int(r["infer_img_size"])): (float(r["infer_gmacs"]), float(r["infer_macts"]))
+            for r in timm_rows(path)[1]}
 
 
 def summary(err: np.ndarray, predicted: np.ndarray, measured: np.ndarray) -> dict:

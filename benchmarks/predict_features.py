@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnnprofile.predict.measurements import read_results  # noqa: E402
+from cnnprofile.predict.measurements import read_results, timm_rows  # noqa: E402
 
 
 def key(model: str, size: int) -> str:
@@ -50,11 +50,7 @@ def record_one(model: str, size: int, cache: str, published_params: float | None
 
 def published_params(path: str) -> dict:
     """model -> param_count (millions) as the newest file gives it."""
-    import csv
-
-    with open(path, encoding="utf-8") as f:
-        return {r["model"]: float(r["param_count"].replace(",", ""))
-                for r in csv.DictReader(line for line in f if not line.startswith("#"))}
+    return {r["model"]: float(r["param_count"].replace(",", "")) for r in timm_rows(path)[1]}
 
 
 def _record(job):

@@ -124,8 +124,8 @@ def predict_arrays(arrays: KernelArrays, device: DevicePeak, key: str, step: Ste
                    where: str) -> Prediction:
     times = kernel_times(arrays, cal.params, device, step)
     scale = step.element_size / 4
-    layers = [_layer(name, arrays.row == r, arrays, times, scale) for r, name in enumerate(arrays.rows)
-              if (arrays.row == r).any()]
+    layers = [_layer(arrays.rows[r], arrays.row == r, arrays, times, scale)
+              for r in np.unique(arrays.row[arrays.row >= 0])]
     if (arrays.row < 0).any():
         layers.append(_layer("(outside any module)", arrays.row < 0, arrays, times, scale))
     own = np.maximum(times.compute, times.memory) + times.launch

@@ -89,16 +89,21 @@ def timm_step(path: str) -> Step:
     return Step("float32", None, True, True)
 
 
+def timm_rows(path: str) -> tuple:
+    """(columns, rows as dicts) of a timm results CSV; ``#`` lines (a copy's header of source and licence) skipped."""
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader([line for line in f if not line.startswith("#")])
+        return list(reader.fieldnames or ()), list(reader)
+
+
 def read_timm(path: str) -> list:
     step = timm_step(path)
     device = _timm_device(path)
     out = []
-    with open(path, encoding="utf-8", newline="") as f:
-        lines = [line for line in f if not line.startswith("#")]
-    reader = csv.DictReader(lines)
-    if not reader.fieldnames or "infer_step_time" not in reader.fieldnames:
+    columns, rows = timm_rows(path)
+    if "infer_step_time" not in columns:
         raise InputError(f"{path}: not a timm inference benchmark file (no infer_step_time column)")
-    for n, row in enumerate(reader, 2):
+    for n, row in enumerate(rows, 2):
         try:
             size, ms, batch = int(row["infer_img_size"]), _float(row["infer_step_time"]), int(row["infer_batch_size"])
         except (KeyError, TypeError, ValueError):
@@ -138,4 +143,4 @@ def read_results(path: str) -> list:
     return rows
 
 
-__all__ = ["Measurement", "Step", "TIMM_AMP", "read_results", "timm_step"]
+__all__ = ["Measurement", "Step", "TIMM_AMP", "read_results", "timm_rows", "timm_step"]
