@@ -21,6 +21,7 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from ..dispatch import LightDispatchMode, call_op
 from .calls import CallLog, StopRecording
+from .storage import StorageLog
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Recording:
     params: dict = field(default_factory=dict)  # id of a recorded parameter -> (name, numel, bytes)
     keep: list = field(default_factory=list)  # every tensor recorded, so that ids are never reused
     tensors: Any = None  # how this recording records tensors (``_Tensors``)
+    storage: Any = None  # the storage lifetimes (``storage.StorageLog``), where they were asked for
     _rows: Any = field(default=None, repr=False, compare=False)  # (events seen, rows) once derived
 
     @property
@@ -178,6 +180,7 @@ class _Recorder(LightDispatchMode):
         super().__init__()
         self.rec, self.log, self.tensors = rec, log, tensors
         self.observers, self.everywhere, self.tag = observers, everywhere, tag
+        self.lifetimes = rec.storage
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -199,13 +202,18 @@ class _Recorder(LightDispatchMode):
             rec.nodes.append(Node(len(rec.nodes), call, str(func.overloadpacket), r_args, r_kwargs, r_out, ins, outs,
                                   *_alias(func), self.tag() if self.tag is not None else None))
             rec.events.append(("op", len(rec.nodes) - 1))
+            if self.lifetimes is not None:
+                self.lifetimes.op(len(rec.nodes) - 1, out)
+        elif self.lifetimes is not None:  # not a recorded op, but its outputs take memory all the same
+            self.lifetimes.op(None, out)
         return out
 
 
 @contextmanager
 def recording(model: nn.Module, *, inputs: tuple = (), params: tuple = (), stop_after_call: Optional[int] = None,
               stand_ins: str = "real", grad: bool = False, observers: tuple = (), listeners: tuple = (),
-              everywhere: bool = False, tag: Optional[Callable[[], Any]] = None) -> Iterator[Recording]:
+              everywhere: bool = False, tag: Optional[Callable[[], Any]] = None,
+              lifetimes: Optional[StorageLog] = None) -> Iterator[Recording]:
     """Record what runs inside the ``with`` block: the caller drives the model (one forward, or a whole
     training step). ``record`` is the one-forward case; see it for ``inputs``, ``params``, ``stop_after_call``
     and ``grad``. ``stand_ins``: how tensors are recorded (``_Tensors``).
@@ -213,9 +221,13 @@ def recording(model: nn.Module, *, inputs: tuple = (), params: tuple = (), stop_
     ``observers`` are called as ``observe(func, args, kwargs, out)`` after every op with its own tensors (a
     storage tracker); ``listeners`` are told of module calls (``start(call, args)``, ``end(call, output)``);
     ``everywhere`` records ops outside any module call too (a backward pass, an optimizer step), each tagged
-    with what ``tag()`` says when it runs. Raises ``calls.ModelRaised`` if the model does.
+    with what ``tag()`` says when it runs. ``lifetimes`` (a ``storage.StorageLog`` holding what exists before
+    the pass, with ``stand_ins="all"``) logs every storage the ops allocate and when it is freed. Raises
+    ``calls.ModelRaised`` if the model does.
     """
-    rec = Recording()
+    if lifetimes is not None and stand_ins != "all":
+        raise ValueError("storage lifetimes need stand_ins='all': recording the tensors themselves keeps them alive")
+    rec = Recording(storage=lifetimes)
     tensors = _Tensors(rec.keep, stand_ins)
     rec.tensors = tensors
     rec.inputs = tuple(tensors(t) for t in inputs)
@@ -242,10 +254,14 @@ def recording(model: nn.Module, *, inputs: tuple = (), params: tuple = (), stop_
             yield rec
     except StopRecording:
         pass
+    finally:
+        if lifetimes is not None:
+            lifetimes.close()
 
 
 def record(model: nn.Module, run: Callable[[], Any], *, inputs: tuple = (), params: tuple = (),
-           stop_after_call: Optional[int] = None, stand_ins: str = "real", grad: bool = False) -> Recording:
+           stop_after_call: Optional[int] = None, stand_ins: str = "real", grad: bool = False,
+           lifetimes: Optional[StorageLog] = None) -> Recording:
     """Run ``run()`` (which calls ``model``) and record it.
 
     ``stand_ins`` ("real" for a pass on real tensors) records each real tensor as a meta tensor of its layout,
@@ -255,11 +271,11 @@ def record(model: nn.Module, run: Callable[[], Any], *, inputs: tuple = (), para
     (name, numel, bytes), so analyses can attribute parameters to where they are used. ``stop_after_call``
     ends the pass as soon as that module call returns (a model run only up to a feature map, on an input its
     classifier would refuse). ``grad=True`` leaves autograd on (with ``stand_ins="none"``: a test that
-    backpropagates from a recorded output). Raises ``calls.ModelRaised`` if the model does. The caller guards
-    the module (``guard.left_as_found``).
+    backpropagates from a recorded output). ``lifetimes``: see ``recording``. Raises ``calls.ModelRaised`` if
+    the model does. The caller guards the module (``guard.left_as_found``).
     """
     with recording(model, inputs=inputs, params=params, stop_after_call=stop_after_call, stand_ins=stand_ins,
-                   grad=grad) as rec:
+                   grad=grad, lifetimes=lifetimes) as rec:
         rec.output = rec.tensors.tree(run())
     return rec
 

@@ -19,6 +19,7 @@ from ..outputs import output_leaves
 from .calls import ModelRaised
 from .guard import left_as_found
 from .recorder import Recording, record
+from .storage import StorageLog
 
 @dataclass(frozen=True)
 class Traced:
@@ -34,9 +35,13 @@ class Traced:
 
 
 def record_module(module: nn.Module, input_shape, *, dtype: torch.dtype, name: str, device: str = "meta",
-                  engine: str = "meta", note: str = "") -> Traced:
+                  engine: str = "meta", note: str = "", lifetimes: bool = False) -> Traced:
     """Record one forward pass of ``module`` on ``input_shape`` (a shape or ``Inputs``) on ``device``; the module
-    is left exactly as it was, returned or raised. A model that cannot run raises ``TraceError``."""
+    is left exactly as it was, returned or raised. A model that cannot run raises ``TraceError``.
+
+    ``lifetimes`` (meta only) also logs when each storage is allocated and freed (``recording.storage``), for
+    the memory analyses: every tensor is then recorded as a stand-in, so the pass's own tensors die when the
+    model drops them."""
     inputs = input_shape if isinstance(input_shape, Inputs) else resolve_inputs(None, input_shape)
     check_signature(module, inputs, type(module).__name__)
     real = device != "meta"
@@ -52,9 +57,19 @@ def record_module(module: nn.Module, input_shape, *, dtype: torch.dtype, name: s
 
     def run():
         return module(*args, **kwargs) if as_is else torch.func.functional_call(module, state, args, kwargs)
+    log = None
+    if lifetimes and not real:
+        log = StorageLog()
+        for t, (pname, _, _) in params:
+            log.adopt(t, "weights", layer=pname)
+        for bname, b in module.named_buffers():
+            log.adopt(b if as_is else state[bname], "buffers", layer=bname)
+        for t in leaves:
+            log.adopt(t, "input", layer="input")
     try:
         with left_as_found(module):
-            rec = record(module, run, inputs=leaves, params=params, stand_ins="real" if real else "none")
+            rec = record(module, run, inputs=leaves, params=params, lifetimes=log,
+                         stand_ins="all" if log is not None else "real" if real else "none")
     except ModelRaised as raised:
         raise cannot_run(name, inputs, raised, suggest_real=not real) from raised.error
     return Traced(rec, inputs, dtype, name, engine, note)

@@ -113,3 +113,52 @@ class StorageTracker:
         for t in tree_leaves(out):
             if isinstance(t, torch.Tensor):
                 self.adopt(t, "activations")
+
+
+class StorageLog:
+    """The storage lifetimes of a recorded pass, as a log an analysis replays (``analyses.memory.replay``):
+    ``events`` in time order are ``("alloc", key, nbytes, category, node, output, layer)``, ``("op", node)`` once
+    an op's outputs are in, and ``("free", key)``. ``nbytes`` is the storage's exact size (an allocator's
+    rounding is the analysis's question); ``node`` is the recorded op that allocated it and ``output`` which of
+    its outputs it is (node None: it existed before the pass, and ``layer`` names it: a parameter, a buffer,
+    "input").
+
+    Frees come from a weakref finalizer on each storage's Python object, which lives exactly as long as the
+    storage, so the log sees a tensor die when its last reference goes: the recorder must record stand-ins
+    (``stand_ins="all"``), or keeping the model's own tensors would keep every storage alive. The log is closed
+    when the pass ends; what dies later is not part of it.
+    """
+
+    def __init__(self):
+        self.events: list = []
+        self._known = WeakIdKeyDictionary()  # storage -> key
+        self._next = 0
+        self.closed = False
+
+    def adopt(self, t: torch.Tensor, category: str, node: Optional[int] = None, output: int = 0,
+              layer: str = "") -> None:
+        if self.closed or not isinstance(t, torch.Tensor) or t.device.type != "meta":
+            return  # a CPU scalar is not the target device's memory
+        st = t.untyped_storage()
+        if self._known.get(st) is not None:
+            return
+        key = self._next
+        self._next += 1
+        self._known[st] = key
+        self.events.append(("alloc", key, st.nbytes(), category, node, output, layer))
+        weakref.finalize(st, self._free, key)
+
+    def op(self, node: Optional[int], out) -> None:
+        """The op recorded as ``node`` (None: not recorded) returned ``out``."""
+        if self.closed:
+            return
+        for i, t in enumerate(t for t in tree_leaves(out) if isinstance(t, torch.Tensor)):
+            self.adopt(t, "activations", node, i)
+        self.events.append(("op", node))
+
+    def _free(self, key: int) -> None:
+        if not self.closed:
+            self.events.append(("free", key))
+
+    def close(self) -> None:
+        self.closed = True
