@@ -7,13 +7,15 @@ from typing import Iterable, Optional, Sequence, Union
 import torch
 from torch import nn
 
-from ...errors import InputError, TraceError
+from ...errors import InputError, TraceError, first_line
 from ...inputs import dtype_name, parse_dtype
 from ...sources.keras_bridge import KerasAsTorch, check_keras_dtype, is_keras
 from ...record.calls import ModelRaised
+from ...record.run import record_module
 from ...sources import module_and_shape
 from .amp import parse_amp
 from .optimizers import check_optimizer
+from .replay import inference_report, peaks
 from .report import LayerCosts, MemoryReport, PeakShare
 from .step import run_step
 from .targets import Target, get_target
@@ -45,8 +47,40 @@ class Predictor:
         self.trainable = resolve_trainable({n: p.requires_grad for n, p in self.module.named_parameters()}, rules)
         if train and not self.trainable:
             raise InputError("nothing is trainable: every parameter is frozen (check --trainable/--freeze)")
+        self._traced = None
+
+    @property
+    def replays(self) -> bool:
+        """An inference pass without autocast: read from the one recording's storage log (``replay``); a
+        training step or autocast runs ``step.run_step``'s pass."""
+        return not self.train and self.amp is None and not isinstance(self.module, KerasAsTorch)
+
+    def recorded(self, batch: Optional[int] = None):
+        """The recorded pass (``record.run.Traced``, with its storage log) at ``batch``, once per batch."""
+        shape = (batch, *self.shape[1:]) if batch is not None else self.shape
+        if self._traced is None or self._traced.inputs.main.shape != shape:
+            try:
+                self._traced = record_module(self.module, shape, dtype=self.dtype, name=self.name, lifetimes=True)
+            except TraceError as e:
+                cause = e.__cause__ or e  # the model's own error, not where it was caught
+                raise TraceError(f"{self.name} cannot run a forward pass on input {'x'.join(map(str, shape))}: "
+                                 f"{first_line(cause)}") from cause
+        return self._traced
+
+    def peaks(self, batches: Sequence[int]) -> tuple:
+        """The peak (bytes) at each of ``batches``: an inference pass is recorded once (at the first batch) and
+        replayed at the others where the recording allows (``replay.peaks``); otherwise a pass per batch."""
+        if not self.replays:
+            return tuple(self.at(b).peak_bytes for b in batches)
+        traced = self.recorded(batches[0] if batches else None)
+        return peaks(traced, self.target, batches, step=lambda b: self._step(b).peak_bytes)
 
     def at(self, batch: Optional[int] = None) -> MemoryReport:
+        if self.replays:
+            return inference_report(self.recorded(batch), self.target)
+        return self._step(batch)
+
+    def _step(self, batch: Optional[int]) -> MemoryReport:
         shape = (batch, *self.shape[1:]) if batch is not None else self.shape
         try:
             run = run_step(self.module, shape, dtype=self.dtype, target=self.target, train=self.train,
