@@ -22,12 +22,13 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
             dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None,
             engine: Optional[str] = None, formulas: Optional[dict] = None, rf: bool = False,
             intensity: bool = False, device: Optional["DevicePeak"] = None,
-            reparam: bool = False) -> tuple["Profile", "Traced"]:
+            reparam: bool = False, lifetimes: bool = False) -> tuple["Profile", "Traced"]:
     """(profile, recording) of ``model``: ``profile()``'s arguments, plus the optional columns read from the
     same recording: ``rf`` (receptive fields), ``intensity`` (bytes moved) and ``device`` (the roofline on a
     ``devices.DevicePeak``). The meta and real engines count the recording they made; fvcore counts with its
     own pass, and the columns are then read from a meta recording of the same module and input. ``reparam``
-    profiles the deployed form (``sources.deploy``)."""
+    profiles the deployed form (``sources.deploy``). ``lifetimes`` logs when each storage of the meta
+    recording is allocated and freed, for the inference peak (``analyses.memory.replay``) from the same pass."""
     import torch
 
     from .analyses.counts import op_costs
@@ -64,7 +65,7 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
             keras_model, module = module, as_torch(module)
         if counter.records:
             note = note or ("asked for: a real forward pass on the CPU" if engine == "real" else "")
-            traced = counter.trace(module, inputs, dtype=dtype, name=name, note=note)
+            traced = counter.trace(module, inputs, dtype=dtype, name=name, note=note, lifetimes=lifetimes)
             costs = op_costs(traced.recording, formulas)
             prof = counter.profile_of(traced, costs=costs)
         else:
@@ -72,8 +73,8 @@ def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, b
                 raise InputError(f"engine {engine!r} takes one positional input; {name} was given {inputs.text()}")
             prof = counter.count(module, inputs.main.shape, dtype=dtype, name=name, formulas=formulas)
             traced = costs = None
-            if rf or intensity or device is not None:
-                traced = record_module(module, inputs, dtype=dtype, name=name)
+            if rf or intensity or device is not None or lifetimes:
+                traced = record_module(module, inputs, dtype=dtype, name=name, lifetimes=lifetimes)
     if rf or intensity or device is not None:
         prof = enrich(prof, traced.recording, rf=rf, intensity=intensity, device=device, costs=costs)
     if keras_model is not None:

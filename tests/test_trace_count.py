@@ -3,7 +3,8 @@ asked of it (receptive field, traffic, roofline); a training step is one forward
 
 Counted by the model itself (``tests/models/counted.py``), so nothing here trusts our own bookkeeping.
 Before the single recording, ``table --rf --intensity --device-peak`` and ``compare`` ran it twice and
-``report`` six times."""
+``report`` six times (five once the table, the roofline and the field shared a pass: the memory chart's
+line took a pass per batch size)."""
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,6 @@ import torch
 from click.testing import CliRunner
 
 from cnnprofile.cli import cli
-from cnnprofile.present.charts.memory_lines import DEFAULT_BATCHES
-
 SPEC = f"{Path(__file__).parent / 'models' / 'counted.py'}:build"
 
 
@@ -28,15 +27,16 @@ def counts(*args) -> dict:
     (("table", SPEC, "--rf", "--intensity", "--device-peak", "h200-sxm"), {"forward": 1, "backward": 0}),
     (("compare", SPEC), {"forward": 1, "backward": 0}),
     (("memory", SPEC, "--train"), {"forward": 1, "backward": 1}),
+    (("memory", SPEC), {"forward": 1, "backward": 0}),
     # The inference rows, then the training step whose costs are joined onto them.
     (("table", SPEC, "--train"), {"forward": 2, "backward": 1}),
-], ids=["table-rf-intensity-roofline", "compare", "memory-train", "table-train"])
+], ids=["table-rf-intensity-roofline", "compare", "memory-train", "memory", "table-train"])
 def test_each_command_runs_the_model_once_per_pass(args, expected):
     assert counts(*args) == expected
 
 
-def test_the_report_runs_it_once_and_once_per_batch_of_its_memory_chart(tmp_path):
-    # The layer table, the roofline and the receptive field share one pass; the memory-vs-batch chart predicts
-    # the peak at each of its batch sizes, each a pass of its own (shapes change with the batch).
+def test_the_report_runs_it_once(tmp_path):
+    # The layer table, the roofline, the receptive field and the memory chart's peaks at every batch size of
+    # its line: one pass (its storage log is replayed at each batch).
     got = counts("report", SPEC, "--device-peak", "h200-sxm", "-o", str(tmp_path / "r.html"))
-    assert got == {"forward": 1 + len(DEFAULT_BATCHES), "backward": 0}
+    assert got == {"forward": 1, "backward": 0}

@@ -28,10 +28,12 @@ class MetaEngine(Engine):
     device = "meta"  # where the inputs and the stand-ins for the weights live
     records = True
 
-    def trace(self, module: nn.Module, input_shape, *, dtype: torch.dtype, name: str, note: str = "") -> Traced:
-        """Record one forward pass of ``module`` (left exactly as it was, returned or raised)."""
+    def trace(self, module: nn.Module, input_shape, *, dtype: torch.dtype, name: str, note: str = "",
+              lifetimes: bool = False) -> Traced:
+        """Record one forward pass of ``module`` (left exactly as it was, returned or raised); ``lifetimes``
+        logs its storages' lifetimes too, on the meta device (``record_module``)."""
         return record_module(module, input_shape, dtype=dtype, name=name, device=self.device, engine=self.name,
-                             note=note)
+                             note=note, lifetimes=lifetimes)
 
     def profile_of(self, traced: Traced, formulas: Optional[dict] = None, costs: Optional[list] = None) -> Profile:
         """The layer rows and totals of a recorded pass; ``costs`` (``counts.op_costs``) where already computed."""

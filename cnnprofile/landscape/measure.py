@@ -48,6 +48,8 @@ def _rf_text(value) -> str:
 def figures_of(job: Job) -> dict:
     """The figures of one job; raises on a failure (``measure`` classifies it)."""
     from ..analyses.memory import memory
+    from ..analyses.memory.replay import peaks
+    from ..analyses.memory.targets import get_target
     from ..analyses.views import last_feature_map
     from ..analyzer import analyze
     from ..sources import resolve_model
@@ -63,10 +65,12 @@ def figures_of(job: Job) -> dict:
         raise _Failed(_kind(e, "build error"), first_line(e, with_type=not isinstance(e, CnnprofileError))) from e
     shape = (1, *job.input_size)
     try:
-        prof, traced = analyze(module, shape, rf=True, intensity=True, engine="meta")
+        # One pass: the rows, the field, the kernels and the inference peaks (its storage log, replayed at
+        # each batch; a pass of its own only where the recording's layout cannot be replayed at that batch).
+        prof, traced = analyze(module, shape, rf=True, intensity=True, engine="meta", lifetimes=True)
         kernels = _kernels(traced, prof, job.input_size)
-        peak_1 = memory(module, shape).peak_bytes
-        peak_n = peak_1 if job.batch == 1 else memory(module, shape, batch=job.batch).peak_bytes
+        peak_1, peak_n = peaks(traced, get_target("cuda"), (1, job.batch),
+                               step=lambda b: memory(module, shape, batch=b).peak_bytes)
     except Exception as e:
         raise _Failed(_kind(e, "trace error"), first_line(e, with_type=True)) from e
     last = last_feature_map(prof.layers)

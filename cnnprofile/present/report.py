@@ -98,7 +98,8 @@ def _analyze(source, options: dict, device):
     from ..analyzer import analyze
 
     options = dict(options)
-    return analyze(source, options.pop("input_size", None), device=device, **options)
+    # The storage lifetimes too: the memory chart's inference lines are read from this same pass.
+    return analyze(source, options.pop("input_size", None), device=device, lifetimes=True, **options)
 
 
 def _bounds(results) -> tuple:
@@ -132,13 +133,16 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     results = tuple(read_results(bench_files(bench))) if bench else ()
     peak = device_by_key(device) if device else None
 
-    models, seen = [], {}
+    models, seen, recorded = [], {}, {}
     options = dict(input_size=input_size, batch=batch, dtype=dtype, engine=engine)
     for source in resolve_models(list(specs) or default_models(), kwargs):
         if source.name in seen:
             continue
         seen[source.name] = source
-        prof, traced = _analyze(source, options, peak)  # one pass: the rows, the roofline and the field
+        # One pass: the rows, the roofline, the receptive field and the memory chart's inference peaks.
+        prof, traced = _analyze(source, options, peak)
+        if traced is not None:
+            recorded[source.name] = traced
         acc = published_accuracy(source)
         # Zoo models carry their family; others are grouped by the letters their name starts with.
         family = ((source.family if source.origin == "zoo" else "")
@@ -154,7 +158,7 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
     if models and models[0].profile.device is not None:
         d = models[0].profile.device
         roof = Roof(d.name, d.precision, d.peak_tflops, d.bandwidth_gbs, models[0].profile.input_shape[0])
-    memory = predict_lines(memory_requests(list(seen), results), seen)
+    memory = predict_lines(memory_requests(list(seen), results), seen, recorded)
     return ReportData(title=title or default_title, models=tuple(models), results=results, cells=cells, ops=ops,
                       default_zoo=not specs, memory=memory,
                       colors=colour_map([m.name for m in models] + [c.model for c in cells]), roof=roof,

@@ -53,19 +53,33 @@ def memory_requests(models: Sequence[str], results: Sequence = ()) -> tuple:
     return tuple(out.values())
 
 
-def predict_lines(requests: Sequence[MemoryRequest], sources: Mapping) -> tuple:
+def predict_lines(requests: Sequence[MemoryRequest], sources: Mapping, recorded: Optional[Mapping] = None) -> tuple:
     """A MemoryLine per request, its peaks from ``cnnprofile.memory``; ``sources`` maps model names to what to
-    build (a ModelSource or spec). A model the predictor cannot run gets a line with its one-line reason."""
+    build (a ModelSource or spec). ``recorded`` maps model names to the pass already recorded for them, with its
+    storage log (``record.run.Traced``): an inference line in that pass's dtype is read from it (its input, at
+    each batch), with no pass of its own. A model the predictor cannot run gets a line with its one-line reason."""
     from ...bench.predict import memory_options
     from ...errors import CnnprofileError, first_line
     from ...analyses.memory import Predictor
+    from ...analyses.memory.replay import peaks as replayed_peaks
+    from ...analyses.memory.targets import get_target
+    from ...inputs import dtype_name
 
+    recorded = recorded or {}
     lines = []
     for q in requests:
+        options = memory_options(q.device, q.dtype, q.autocast, q.train, q.optimizer)
+        traced = recorded.get(q.model)
         try:
-            predictor = Predictor(sources.get(q.model, q.model),
-                                  **memory_options(q.device, q.dtype, q.autocast, q.train, q.optimizer))
-            peaks = tuple(predictor.at(b).peak_bytes for b in q.batches)
+            if (traced is not None and traced.recording.storage is not None and not q.train and not q.autocast
+                    and dtype_name(traced.dtype) == q.dtype):
+                shape = traced.inputs.main.shape
+
+                def step(b, q=q, options=options, shape=shape):  # a batch the recording cannot be replayed at
+                    return Predictor(sources.get(q.model, q.model), shape, **options)._step(b).peak_bytes
+                peaks = replayed_peaks(traced, get_target(q.device), q.batches, step=step)
+            else:
+                peaks = Predictor(sources.get(q.model, q.model), **options).peaks(q.batches)
         except CnnprofileError as e:
             lines.append(MemoryLine(q.series, q.model, q.step, q.device, error=first_line(e)))
             continue
