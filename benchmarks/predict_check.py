@@ -10,7 +10,9 @@
    GMACs and activations.
 2. A device it was not fitted to: calibrated on the 4090 file only, scored on timm's RTX 3090 file and on our H200
    measurements (reports/bench); then the 4090 calibration plus five 3090 rows chosen by name (the five
-   reference architectures of ``FEW``, decided before any error was seen) scored on the rest of the 3090 file.
+   reference architectures of ``FEW``, decided before any error was seen), refitted the way ``calibrate --base``
+   does (``predict.fewshot``: each row less the misfit the 4090 fit left on that model, scales with a prior
+   centred on the 4090's), scored on the rest of the 3090 file.
 Writes ``check.json`` and the shipped calibration ``rtx-4090.json`` (fitted on the whole 4090 file).
 """
 import argparse
@@ -28,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnnprofile.devices import device_by_key  # noqa: E402
 from cnnprofile.predict.features import KernelArrays  # noqa: E402
-from cnnprofile.predict.fit import Sample, errors, fit, refit_scales  # noqa: E402
+from cnnprofile.predict.fewshot import few_shot, model_key  # noqa: E402
+from cnnprofile.predict.fit import Sample, errors, fit  # noqa: E402
 from cnnprofile.predict.measurements import read_results, timm_rows  # noqa: E402
 
 FOLDS = 5
@@ -158,7 +161,7 @@ def bench_samples(path: str) -> tuple:
     return rows, samples
 
 
-def ship_calibration(path: str, rows, samples, cache: str, ship: bool) -> dict:
+def ship_calibration(path: str, rows, samples, cache: str, ship: bool):
     """The calibration users get for the RTX 4090, fitted through the library's own ``calibrate`` on the whole
     file (the kernels read from the cache instead of recorded again); written into the package with --ship."""
     from cnnprofile.predict.api import calibrate
@@ -172,7 +175,7 @@ def ship_calibration(path: str, rows, samples, cache: str, ship: bool) -> dict:
     if ship:
         cal.save(str(Path(__file__).resolve().parent.parent / "cnnprofile" / "data" / "calibrations" / "rtx-4090.json"))
     print(f"calibration: {cal.rows} rows, {len(skipped)} skipped, in-sample median |error| {cal.fit_median_error}")
-    return cal.params
+    return cal
 
 
 def main():
@@ -192,13 +195,14 @@ def main():
     result = {"4090_rows": len(rows), "families": len({family(m.architecture) for m in rows}), "folds": FOLDS}
     result["held_out_models"] = held_out(rows, samples, cols)
 
-    full = ship_calibration(args.t4090, rows, samples, args.cache, args.ship)
+    cal = ship_calibration(args.t4090, rows, samples, args.cache, args.ship)
+    full = cal.params
     result["4090_in_sample"] = transfer(full, rows, samples)
     rows3, samples3 = load(read_results(args.t3090), args.cache, d3090)
     result["3090_from_4090"] = transfer(full, rows3, samples3)
     few = [i for i, m in enumerate(rows3) if m.architecture in FEW and m.input_shape[-1] == 224]
     few = sorted(few, key=lambda i: FEW.index(rows3[i].architecture))[:len(FEW)]
-    scaled = refit_scales([samples3[i] for i in few], full)
+    scaled = few_shot([samples3[i] for i in few], [model_key(rows3[i].model, rows3[i].input_shape) for i in few], cal)
     rest = [i for i in range(len(rows3)) if i not in set(few)]
     result["3090_few_shot"] = dict(transfer(scaled, [rows3[i] for i in rest], [samples3[i] for i in rest]),
                                    fitted_on=[(rows3[i].architecture, rows3[i].input_shape[-1]) for i in few])

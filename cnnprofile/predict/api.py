@@ -13,7 +13,8 @@ from ..devices import DevicePeak, device_by_key, shipped_calibration
 from ..errors import InputError
 from .calibration import Calibration, load
 from .features import KernelArrays, model_arrays
-from .fit import Sample, errors, fit, refit_scales
+from .fewshot import few_shot, misfit_of, model_key
+from .fit import Sample, errors, fit
 from .measurements import Step, read_results
 from .model import kernel_times
 
@@ -209,21 +210,24 @@ def calibrate(results: list, *, device: str, base: str | None = None, cache: dic
     if peak.bandwidth_gbs is None:
         raise InputError(f"{device}: no published memory bandwidth; a calibration needs one")
     measurements = [m for path in results for m in read_results(path)]
+    cache = {} if cache is None else cache
     samples, skipped = samples_of(measurements, peak, cache, progress)
     if not samples:
         raise InputError("no measured model could be recorded: " + "; ".join(f"{m}: {w}" for m, w in skipped[:3]))
+    keys = [model_key(m.model, m.input_shape) for m in measurements
+            if not isinstance(cache[(m.model, m.input_shape)], str)]  # the rows samples_of kept, in order
     base_cal = load(base) if base else None
     # Runs mostly at small batches determine the launch cost (a host's eager dispatch); large-batch files (a few
     # rows cut down after running out of memory aside) do not.
     small = np.median([s.arrays.batch for s in samples]) < 64
-    params = refit_scales(samples, base_cal.params) if base_cal else fit(samples, fixed=() if small else ("launch_s",))
+    params = few_shot(samples, keys, base_cal) if base_cal else fit(samples, fixed=() if small else ("launch_s",))
     err = float(np.median(np.abs(errors(samples, params))))
     steps = sorted({s.step.label for s in samples})
     cal = Calibration(device=device, params=params, fitted_on=tuple(results), rows=len(samples),
                       step=", ".join(steps), fit_median_error=round(err, 4),
                       base=base_cal.device if base_cal else None,
                       created=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      tool_version=__version__,
+                      tool_version=__version__, misfit=misfit_of(samples, keys, params),
                       notes=(f"{len(skipped)} measured rows skipped (model not recordable)",) if skipped else ())
     return cal, skipped
 

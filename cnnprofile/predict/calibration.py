@@ -1,8 +1,9 @@
 """A calibration: the fitted terms of the time model for one device, with where they came from.
 
-A JSON file per device, small enough to read: the fraction of each roof each kernel class reaches, the launch
-cost and the fill terms, and its provenance (what it was fitted on, when, with which step, the fit's error,
-and, for a device nobody measured, the calibration it was transferred from through the datasheet peaks).
+A JSON file per device: the fraction of each roof each kernel class reaches, the launch cost and the fill
+terms, its provenance (what it was fitted on, when, with which step, the fit's error, and, for a device nobody
+measured, the calibration it was transferred from through the datasheet peaks), and the misfit left on each
+fitted model, which a few-shot fit on another device takes off that model's rows (``predict.fewshot``).
 """
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class Calibration:
     created: str = ""  # UTC date and time of the fit
     tool_version: str = ""
     notes: tuple = field(default_factory=tuple)
+    # "model@CxHxW" -> log(predicted / measured) of that fitted row: what the time model gets wrong about that
+    # network, which a few-shot fit from this calibration takes off the same model's row on another device
+    misfit: dict = field(default_factory=dict)
     schema: str = SCHEMA
 
     def to_json(self) -> str:

@@ -4,8 +4,8 @@
 The fit minimises a robust loss (soft L1) of log(predicted / measured) over models, so a model counts the same
 whether it takes 1 ms or 1 s and a few odd measurements do not drag it. Every model's kernels are stacked into
 one set of arrays so that one evaluation prices the whole file at once. ``refit_scales`` is the few-shot form:
-from a base calibration, only a compute scale, a memory scale and the launch cost are fitted, which five
-measured models determine.
+from a base calibration, only a compute scale, a memory scale and the launch cost, each with a prior centred
+on the base, so that five measured models move what they determine and leave the rest.
 """
 from __future__ import annotations
 
@@ -105,14 +105,40 @@ def fit(samples: list, start: dict | None = None, fixed: tuple = ("launch_s",)) 
     return _unpack(names, x)
 
 
-def refit_scales(samples: list, base: dict, launch: bool | None = None) -> dict:
-    """``base`` with every compute fraction times one factor and every memory fraction times another, fitted to
-    a few measurements on the target device (a fraction stays at most 1); the launch cost too when ``launch``
-    (by default: when some measurement is at a batch below 64, where launches weigh)."""
+# The few-shot prior (``refit_scales``): how far a device's sustained fraction of its datasheet roofs may sit from
+# the base device's, one standard deviation in log: a factor of 2 at two sigma, the span between the fractions
+# tuned libraries reach on current NVIDIA parts (about 50 % of a roof at worst, about all of it at best). Set
+# before any target measurement was fitted; the rows move a scale they determine well past it.
+PRIOR_SIGMA = float(np.log(2) / 2)
+# The launch cost is a host's (CUDA's launch latency plus PyTorch's eager dispatch): within a decade of the
+# base's at two sigma.
+LAUNCH_PRIOR_SIGMA = float(np.log(10) / 2)
+# A normal's standard deviation per median absolute deviation: turns the base's median |error| into the spread
+# of one row's misfit.
+_MAD_TO_SIGMA = 1.4826
+
+
+def refit_scales(samples: list, base: dict, launch: bool | None = None, row_error: float | None = None,
+                 offsets=None) -> dict:
+    """``base`` with every compute fraction times one factor and every memory fraction times another (a fraction
+    stays at most 1), the launch cost too when ``launch`` (by default: when some measurement is at a batch below
+    64, where launches weigh), fitted to a few measurements on the target device.
+
+    A maximum a posteriori fit, not a plain one: five rows carry each model's own misfit (what the time model
+    gets wrong about that network on any device, which the base device shows too) besides what the device
+    changes, and the two scales are nearly collinear over a handful of models. So a model's misfit that the
+    base measured (``offsets``: per sample, log(base predicted / base measured) of that model on the base
+    device, 0 where the base never ran it) is taken off its row, which leaves what the device changes; each
+    factor has a log-normal prior centred on the base (``PRIOR_SIGMA``; ``LAUNCH_PRIOR_SIGMA`` for the launch
+    cost); and each row's log error has a robust (soft L1) likelihood as wide as the base's misfit per model
+    (``row_error``, its fit's median |error|, read as a normal's spread; 0.1 when not known). A direction the
+    rows determine moves almost as far as a plain fit would take it; one they do not stays at the base."""
     from scipy.optimize import least_squares
 
     stack = _Stack(samples)
     log_measured = np.log(stack.measured)
+    sigma_row = _MAD_TO_SIGMA * row_error if row_error else 0.1
+    offsets = np.zeros(stack.n) if offsets is None else np.asarray(offsets, dtype=float)
 
     def scaled(x) -> dict:
         a, b, launch = np.exp(x)
@@ -126,14 +152,18 @@ def refit_scales(samples: list, base: dict, launch: bool | None = None) -> dict:
     lo, hi = [np.log(0.1), np.log(0.1), np.log(1e-7)], [np.log(10), np.log(10), np.log(2e-4)]
     x0 = np.array([0.0, 0.0, np.log(base["launch_s"])])
     free = [0, 1, 2] if launch else [0, 1]
+    prior = np.array([PRIOR_SIGMA, PRIOR_SIGMA, LAUNCH_PRIOR_SIGMA])[free]
 
     def residuals(xf):
         x = x0.copy()
         x[free] = xf
-        return np.log(stack.seconds(scaled(x))) - log_measured
+        z = (np.log(stack.seconds(scaled(x))) - log_measured - offsets) / sigma_row
+        # least_squares halves the sum of squares: sign(z) sqrt(rho(z)) per row gives soft L1's rho exactly,
+        # and (x - x0) / sigma the log-normal prior, so the minimum is the posterior's mode.
+        rows = np.sign(z) * np.sqrt(2 * (np.sqrt(1 + z * z) - 1))
+        return np.concatenate([rows, (xf - x0[free]) / prior])
 
-    sol = least_squares(residuals, x0[free], bounds=(np.array(lo)[free], np.array(hi)[free]), loss="soft_l1",
-                        f_scale=0.1)
+    sol = least_squares(residuals, x0[free], bounds=(np.array(lo)[free], np.array(hi)[free]), x_scale=1.0)
     x = x0.copy()
     x[free] = sol.x
     return scaled(x)
@@ -145,4 +175,4 @@ def errors(samples: list, params: dict) -> np.ndarray:
     return stack.seconds(params) / stack.measured - 1
 
 
-__all__ = ["Sample", "errors", "fit", "refit_scales"]
+__all__ = ["LAUNCH_PRIOR_SIGMA", "PRIOR_SIGMA", "Sample", "errors", "fit", "refit_scales"]
