@@ -176,6 +176,24 @@ def test_a_few_shot_fit_takes_off_the_misfit_the_base_measured_on_the_same_model
     assert np.median(np.abs(errors(rest, as_they_are))) > 0.15
 
 
+def test_calibrate_base_looks_up_the_misfit_of_each_row_by_model_and_input():
+    # The base calibration knows four of the five models (by "model@CxHxW"), each mispredicted by +30 %; the
+    # fifth it never ran, and that row has no misfit. The target device is 30 % slower on both roofs.
+    from cnnprofile.predict.fewshot import few_shot, model_key
+
+    rng = np.random.default_rng(4)
+    base = default_params()
+    target = {**base, "compute": {c: v * 0.7 for c, v in base["compute"].items()},
+              "memory": {c: v * 0.7 for c, v in base["memory"].items()}}
+    keys = [model_key(f"timm:m{i}", (3, 224, 224)) for i in range(5)]
+    assert keys[0] == "timm:m0@3x224x224"
+    few = _with_misfit(_synthetic(rng, 5, target), [0.3, 0.3, 0.3, 0.3, 0.0])
+    cal = Calibration(device="rtx-4090", params=base, fit_median_error=0.05,
+                      misfit={k: 0.3 for k in keys[:4]} | {"timm:m0@3x256x256": -1.0})
+    rest = _synthetic(rng, 40, target)
+    assert np.median(np.abs(errors(rest, few_shot(few, keys, cal)))) < 0.01
+
+
 def test_the_few_shot_fit_is_the_mode_of_its_stated_posterior():
     # One memory-bound model (large elementwise kernels; launches negligible) measured 2x slower than the base
     # predicts. No row says anything about the compute scale: it stays at the base. The memory scale x (log)

@@ -102,6 +102,8 @@ def test_five_measurements_move_the_4090_calibration_to_the_3090(tmp_path):
     assert result.exit_code == 0, result.output
     cal = json.loads(out.read_text())
     assert cal["device"] == "rtx-3090" and cal["base"] == "rtx-4090" and cal["rows"] == 5
+    # each fitted model's remaining log error, named as a later few-shot fit from this file looks it up
+    assert sorted(cal["misfit"]) == sorted(f"timm:{w.split(',')[0]}@3x224x224" for w in want)
     assert cal["fit_median_error"] < 0.15
     # timm's 3090 row of a model not among the five fitted: infer_step_time ms for infer_batch_size images
     row = next(line for line in lines if line.startswith("resnet50,224,")).split(",")
