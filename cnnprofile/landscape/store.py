@@ -13,6 +13,7 @@ foreign database or another version is left exactly as it was.
 from __future__ import annotations
 
 import os
+import time
 import sqlite3
 from dataclasses import astuple, replace
 from typing import Iterable, Optional
@@ -152,20 +153,32 @@ def _check(db, path: str):
 def _validate(path: str):
     """Check an existing file without creating anything beside it: an immutable connection takes no lock and
     opens no -wal or -shm file. It does not see a write-ahead log not yet checkpointed, so where one exists (a
-    sweep is writing, or was killed) a failed check is left to the ordinary connection that reads the log."""
-    try:
-        db = sqlite3.connect(f"file:{os.path.abspath(path)}?immutable=1", uri=True)
+    sweep is writing, or was killed) a failed check is left to the ordinary connection that reads the log.
+
+    An immutable read of a file that another sweep is creating at that very moment (switching it to WAL, writing
+    its first pages) can see a torn page and say "malformed": a damaged file says so every time, a file being
+    written only until the write is done, so a failed read is tried again a few times before it counts."""
+    for attempt in range(_VALIDATE_TRIES):
         try:
-            _check(db, path)
-        finally:
-            db.close()
-    except (sqlite3.DatabaseError, StoreError) as e:
-        wal = path + "-wal"
-        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            db = sqlite3.connect(f"file:{os.path.abspath(path)}?immutable=1", uri=True)
+            try:
+                _check(db, path)
+            finally:
+                db.close()
             return
-        if isinstance(e, StoreError):
-            raise
-        raise StoreError(f"{path!r} is not a readable cnnprofile store: {e}") from None
+        except (sqlite3.DatabaseError, StoreError) as e:
+            wal = path + "-wal"
+            if os.path.exists(wal) and os.path.getsize(wal) > 0:
+                return
+            if attempt + 1 < _VALIDATE_TRIES:
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            if isinstance(e, StoreError):
+                raise
+            raise StoreError(f"{path!r} is not a readable cnnprofile store: {e}") from None
+
+
+_VALIDATE_TRIES = 5  # about half a second in all
 
 
 def _check_writable(path: str, exists: bool):
