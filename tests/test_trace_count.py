@@ -28,9 +28,11 @@ def counts(*args) -> dict:
     (("compare", SPEC), {"forward": 1, "backward": 0}),
     (("memory", SPEC, "--train"), {"forward": 1, "backward": 1}),
     (("memory", SPEC), {"forward": 1, "backward": 0}),
+    # The kernels and the check that the batch fits the device's memory.
+    (("predict", SPEC, "--device", "h200-sxm", "--batch", "8"), {"forward": 1, "backward": 0}),
     # The inference rows, then the training step whose costs are joined onto them.
     (("table", SPEC, "--train"), {"forward": 2, "backward": 1}),
-], ids=["table-rf-intensity-roofline", "compare", "memory-train", "memory", "table-train"])
+], ids=["table-rf-intensity-roofline", "compare", "memory-train", "memory", "predict", "table-train"])
 def test_each_command_runs_the_model_once_per_pass(args, expected):
     assert counts(*args) == expected
 

@@ -12,7 +12,8 @@ from ..analyses.kernels import CLASSES
 from ..devices import DevicePeak, device_by_key, shipped_calibration
 from ..errors import InputError
 from .calibration import Calibration, load
-from .features import KernelArrays, model_arrays
+from ..record.run import traced
+from .features import KernelArrays, model_arrays, traced_arrays
 from .fewshot import few_shot, misfit_of, model_key
 from .fit import Sample, errors, fit
 from .measurements import Step, read_results
@@ -158,21 +159,31 @@ def predict(model, *, device: str, batch: int = 1, step: Step | None = None, cal
     step = step or Step()
     if device == "cpu":  # no TF32 units on a CPU
         step = replace(step, tf32_conv=False, tf32_matmul=False)
-    arrays = model_arrays(model, input_size, batch=batch, kwargs=kwargs)
-    if peak.memory_gb and device != "cpu":
-        _check_fits(model, arrays, peak, step, input_size, kwargs)
+    check = bool(peak.memory_gb) and device != "cpu"
+    # One pass: the kernels, and (a float32 step) the inference peak from its storage log.
+    t = traced(model, input_size, batch, kwargs, lifetimes=check)
+    arrays = traced_arrays(t)
+    if check:
+        _check_fits(model, t, arrays, peak, step, input_size, kwargs)
     return predict_arrays(arrays, peak, device, step, cal, where)
 
 
-def _check_fits(model, arrays: KernelArrays, peak: DevicePeak, step: Step, input_size, kwargs) -> None:
+def _check_fits(model, t, arrays: KernelArrays, peak: DevicePeak, step: Step, input_size, kwargs) -> None:
     """Refuse a batch whose predicted inference peak (the memory predictor's, for CUDA's allocator) is more
-    than the device holds: a latency for a run that cannot happen means nothing."""
+    than the device holds: a latency for a run that cannot happen means nothing. A float32 step reads it from
+    the recording ``t`` already made; half precision and autocast need their own pass (their casts and sizes)."""
     from ..analyses.memory import memory
+    from ..analyses.memory.replay import peaks
+    from ..analyses.memory.targets import get_target
 
-    amp = {"float16": "fp16", "bfloat16": "bf16"}.get(step.amp) if step.amp else None
-    report = memory(model, input_size, batch=arrays.batch, dtype=step.dtype, amp=amp, device="cuda", kwargs=kwargs)
-    if report.peak_bytes > peak.memory_gb * 1e9:
-        raise InputError(f"{arrays.name} at batch {arrays.batch} needs {report.peak_bytes / 1e9:.1f} GB (predicted "
+    if step.amp is None and step.dtype == "float32":
+        need = peaks(t, get_target("cuda"), (arrays.batch,))[0]
+    else:
+        amp = {"float16": "fp16", "bfloat16": "bf16"}.get(step.amp) if step.amp else None
+        need = memory(model, input_size, batch=arrays.batch, dtype=step.dtype, amp=amp, device="cuda",
+                      kwargs=kwargs).peak_bytes
+    if need > peak.memory_gb * 1e9:
+        raise InputError(f"{arrays.name} at batch {arrays.batch} needs {need / 1e9:.1f} GB (predicted "
                          f"inference peak), more than the {peak.memory_gb:g} GB of the {peak.name}")
 
 

@@ -81,9 +81,13 @@ def model_arrays(model, input_size=None, *, batch: int = 1, kwargs: dict | None 
     and return its kernels at ``batch``."""
     from ..record.run import traced
 
-    t = traced(model, input_size, batch, kwargs)
+    return traced_arrays(traced(model, input_size, batch, kwargs))
+
+
+def traced_arrays(t) -> KernelArrays:
+    """The kernels of a recorded pass (``record.run.Traced``) at its batch."""
     shape = t.inputs.main.shape
     return arrays_of(kernels_of(t.recording), t.name, tuple(shape[1:]), shape[0])
 
 
-__all__ = ["KernelArrays", "arrays_of", "model_arrays"]
+__all__ = ["KernelArrays", "arrays_of", "model_arrays", "traced_arrays"]

@@ -170,13 +170,14 @@ def _cause(reason: str, limit: int) -> str:
 
 
 def traced(model, input_size=None, batch: int | None = None, kwargs: dict | None = None,
-           dtype: torch.dtype = torch.float32) -> Traced:
+           dtype: torch.dtype = torch.float32, lifetimes: bool = False) -> Traced:
     """One recorded pass on the meta device of a spec, a ``ModelSource`` or an ``nn.Module`` (whose shapes are
-    taken as written, of any rank), for an analysis asked of a model on its own."""
+    taken as written, of any rank), for an analysis asked of a model on its own (``lifetimes``: see
+    ``record_module``)."""
     from ..sources import module_and_inputs
 
     module, inputs, name, _ = module_and_inputs(model, input_size, batch, kwargs, device="meta")
-    return record_module(module, inputs, dtype=dtype, name=name or type(module).__name__)
+    return record_module(module, inputs, dtype=dtype, name=name or type(module).__name__, lifetimes=lifetimes)
 
 
 def record_meta(model: nn.Module, input_shape: tuple, dtype: torch.dtype = torch.float32,
