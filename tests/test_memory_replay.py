@@ -81,3 +81,14 @@ def test_batch_norm_statistics_and_sized_tensors_do_not_scale():
     assert peaks(traced, get_target("cpu"), (1,)) == (stepped._step(1).peak_bytes,)
     got = peaks(traced, get_target("cuda"), (3, 16))
     assert got == tuple(Predictor(module, (1, 64, 8, 8), device="cuda")._step(b).peak_bytes for b in (3, 16))
+
+
+def test_a_model_that_starts_by_returning_its_input_holds_no_second_copy_of_it():
+    # A dropout in eval returns its input as it is. The step's pass once made the input's stand-in only then,
+    # inside the pass, and counted it as an activation the size of the input.
+    model = nn.Sequential(nn.Dropout(0.1), nn.Linear(64, 10))
+    weights, inp, out = (64 * 10 + 10) * 4, 2 * 64 * 4, 2 * 10 * 4  # by hand: float32 bytes
+    for report in (Predictor(model, (2, 64), device="cpu")._step(None),
+                   inference_report(record_module(model, (2, 64), dtype=torch.float32, name="m", lifetimes=True),
+                                    get_target("cpu"))):
+        assert report.peak_bytes == weights + inp + out

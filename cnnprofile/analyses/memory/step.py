@@ -260,7 +260,10 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
     amp_ctx = autocast_emulation(target.name, amp) if amp is not None else contextlib.nullcontext()
     with left_as_found(model, eval_mode=False):  # returned or raised, the model as it was found
         model.train(train)
-        with recording(model, stand_ins="all", grad=train, observers=(tracker.observe, workspace),
+        # The input's stand-in is made here, before the pass: made later (by the first module that returns its
+        # input unchanged, a dropout in eval) it would be an allocation the tracker sees as an activation.
+        with recording(model, inputs=(x,) if labels is None else (x, labels), stand_ins="all", grad=train,
+                       observers=(tracker.observe, workspace),
                        listeners=(layers,), everywhere=True,
                        tag=lambda: (tracker.phase, layers.unit(), layers.current())) as rec:
             tracker.phase = "forward"
