@@ -6,8 +6,9 @@ Two costs are avoided, neither of which changes what an op returns:
   the wrapper imports ``torch._dynamo`` on its first call (about a second and 100 MiB). We never compile inside
   a mode, so our modes opt out through the ``_should_skip_dynamo`` switch.
 - The meta kernels of the commonest CNN ops (convolution, batch norm, pooling, activations, residual adds,
-  ``addmm`` behind every ``nn.Linear``) are Python decompositions: a few milliseconds per op, and several of
-  them import ``torch._dynamo`` through ``torch._prims_common`` wrappers. On meta inputs in the plain case
+  ``addmm`` behind every ``nn.Linear``, pixel (un)shuffle) are Python decompositions: a few milliseconds per op,
+  and several of them import ``torch._dynamo`` or sympy through ``torch._prims_common`` wrappers and
+  ``torch._check``. On meta inputs in the plain case
   (contiguous, same dtype) we compute the result from the shapes; anything else falls through to torch's own
   meta kernel, which also produces every error message. ``tests/test_dispatch.py`` checks, op by op and over
   whole models, that these results are identical in shape, dtype and strides to torch's own.
@@ -181,6 +182,24 @@ def _cat(args, kwargs):
     return _meta(shape, tensors[0].dtype)
 
 
+def _pixel_shuffle(up: bool):
+    """pixel_shuffle (``up``) or pixel_unshuffle of a contiguous input: a contiguous result. (torch's meta kernel
+    for them starts with a ``torch._check``, whose first call imports sympy: over a second.)"""
+
+    def kernel(args, kwargs):
+        x, r = args
+        if kwargs or x.dim() < 3 or not _plain(x) or x.numel() == 0 or not isinstance(r, int) or r < 1:
+            return None
+        *batch, c, h, w = x.shape
+        if up:
+            shape = None if c % (r * r) else (*batch, c // (r * r), h * r, w * r)
+        else:
+            shape = None if h % r or w % r else (*batch, c * r * r, h // r, w // r)
+        return None if shape is None else _meta(shape, x.dtype)
+
+    return kernel
+
+
 def _batch_norm_stats(x, channels) -> torch.Tensor:
     return _meta((channels,), torch.float32 if x.dtype in _REDUCED else x.dtype)
 
@@ -250,6 +269,8 @@ SHAPE_KERNELS: dict[object, Callable[[tuple, dict], Optional[object]]] = {
     aten.mean.dim: _mean_dim,
     aten.sum.dim_IntList: _mean_dim,
     aten.cat.default: _cat,
+    aten.pixel_shuffle.default: _pixel_shuffle(True),
+    aten.pixel_unshuffle.default: _pixel_shuffle(False),
     aten.pow.Tensor_Scalar: _unary,
     aten._native_batch_norm_legit_no_training.default: _bn_eval,
     aten.native_batch_norm.default: _native_batch_norm,

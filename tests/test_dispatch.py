@@ -119,6 +119,12 @@ CASES = [
     (torch.ops.aten.leaky_relu.default, lambda: (torch.empty(2, 3, 4), 0.1)),
     (torch.ops.aten.leaky_relu_.default, lambda: (torch.empty(2, 3, 4), 0.1)),
     (torch.ops.aten.pow.Tensor_Scalar, lambda: (torch.empty(2, 3), 0.75)),
+    (torch.ops.aten.pixel_unshuffle.default, lambda: (torch.empty(2, 5, 12, 6), 2)),
+    (torch.ops.aten.pixel_unshuffle.default, lambda: (torch.empty(3, 1, 2, 9, 3), 3)),
+    (torch.ops.aten.pixel_unshuffle.default,
+     lambda: (torch.empty(1, 4, 4, 4).to(memory_format=torch.channels_last), 2)),
+    (torch.ops.aten.pixel_shuffle.default, lambda: (torch.empty(2, 18, 3, 5), 3)),
+    (torch.ops.aten.pixel_shuffle.default, lambda: (torch.empty(1, 8, 1, 1), 2)),
 ]
 
 
@@ -140,6 +146,8 @@ def test_single_ops_agree(func, make):
     (torch.ops.aten.addmm.default, lambda: (torch.empty(7), torch.empty(3, 5), torch.empty(6, 7))),
     (torch.ops.aten.add_.Tensor, lambda: (torch.empty(3, 1), torch.empty(2, 3, 4))),
     (torch.ops.aten.cat.default, lambda: ([torch.empty(2, 3), torch.empty(3, 3)], 1)),
+    (torch.ops.aten.pixel_unshuffle.default, lambda: (torch.empty(1, 3, 7, 8), 2)),
+    (torch.ops.aten.pixel_shuffle.default, lambda: (torch.empty(1, 6, 4, 4), 2)),
 ])
 def test_invalid_inputs_are_left_to_torch(func, make):
     """Where torch raises, the shape kernel declines, so the user sees torch's own error."""
@@ -175,10 +183,10 @@ def test_building_on_meta_leaves_real_tensors_alone():
     assert layer.weight.abs().sum() > 0
 
 
-@pytest.mark.parametrize("model", ["vgg16", "resnet50", "darknet19"])
+@pytest.mark.parametrize("model", ["vgg16", "resnet50", "darknet19", "yolov2_voc"])
 def test_profiling_does_not_import_dynamo(model):
     """torch._dynamo costs about a second and 100 MiB at start-up; the two headline models must not load it, nor
-    Darknet's leaky ReLU (its meta kernel imports sympy)."""
+    Darknet's leaky ReLU or YOLOv2's passthrough (pixel_unshuffle): their meta kernels import sympy."""
     code = (f"import sys, cnnprofile; cnnprofile.profile({model!r}); "
             "print('torch._dynamo' in sys.modules or 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
