@@ -15,9 +15,11 @@ Two costs are avoided, neither of which changes what an op returns:
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable, Optional
 
 import torch
+from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 aten = torch.ops.aten
@@ -329,3 +331,34 @@ def building_on_meta():
     """Context for building a model under ``torch.device("meta")``: same modules, same shapes, no initialiser
     work."""
     return _MetaBuild()
+
+
+# torch.nn.init's in-place initialisers, each of which returns the tensor it was given.
+_INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                 "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
+
+
+def _skipped_on_meta(init: Callable) -> Callable:
+    def initialiser(tensor, *args, **kwargs):
+        if isinstance(tensor, torch.Tensor) and tensor.device.type == "meta":
+            return tensor
+        return init(tensor, *args, **kwargs)
+
+    return initialiser
+
+
+@contextmanager
+def skipping_initialisers():
+    """Within this context torch.nn.init's initialisers return a meta tensor at once, as they would after writing
+    values it does not have; any other tensor is initialised as usual. For constructors that initialise only
+    through torch.nn.init and the layers' own ``reset_parameters`` (our zoo), this is ``building_on_meta``
+    without a dispatch mode: the mode costs every op of the build a call into Python, about half the time of
+    building the zoo. torch.nn.init is restored on the way out, returned or raised."""
+    saved = {name: getattr(nn.init, name) for name in _INITIALISERS}
+    try:
+        for name, init in saved.items():
+            setattr(nn.init, name, _skipped_on_meta(init))
+        yield
+    finally:
+        for name, init in saved.items():
+            setattr(nn.init, name, init)

@@ -261,7 +261,7 @@ def deployed_source(source):
     def build(**kwargs) -> nn.Module:
         return deploy(builder(**kwargs), inputs, name)
 
-    return replace(source, name=f"{name} (deployed)", builder=build, deployed=True)
+    return replace(source, name=f"{name} (deployed)", builder=build, deployed=True, plain_init=False)
 
 
 deployed_source.order = -1  # before the fully convolutional conversion, which traces what it is given

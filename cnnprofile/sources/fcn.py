@@ -83,7 +83,7 @@ def fully_convolutional_source(source):
     def build(**kwargs) -> nn.Module:
         return _convert(builder(**kwargs), shape, name)
 
-    return replace(source, name=f"{name} (fully convolutional)", builder=build)
+    return replace(source, name=f"{name} (fully convolutional)", builder=build, plain_init=False)
 
 
 def fully_convolutional_models():

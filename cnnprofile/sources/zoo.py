@@ -12,4 +12,5 @@ def zoo_source(name: str, kwargs: dict) -> ModelSource:
     return ModelSource(name=spec.name, origin="zoo", builder=spec.build,
                        inputs=Inputs((TensorSpec((1, *spec.input_size)),)), kwargs=kwargs,
                        task=getattr(spec, "task", "classification"), family=spec.family,
-                       num_classes=kwargs.get("num_classes", spec.num_classes), build_path="meta")
+                       num_classes=kwargs.get("num_classes", spec.num_classes), build_path="meta",
+                       plain_init=True)
