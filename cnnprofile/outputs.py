@@ -37,6 +37,10 @@ def output_shapes(value) -> tuple:
 
 def main_tensor(value):
     """The main output (the first tensor, depth first), or None when ``value`` holds no tensor."""
+    if isinstance(value, torch.Tensor):  # the common case, asked at every module call of a recording
+        return value
+    if type(value) in (tuple, list) and value and isinstance(value[0], torch.Tensor):
+        return value[0]
     leaves = output_leaves(value)
     return leaves[0][1] if leaves else None
 
