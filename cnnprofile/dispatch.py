@@ -37,7 +37,7 @@ class LightDispatchMode(TorchDispatchMode):
 def _plain(*tensors) -> bool:
     """Meta, contiguous, floating and of one dtype: the case whose result we can state from shapes alone."""
     first = tensors[0]
-    return all(t.device.type == "meta" and t.is_contiguous() and t.dtype == first.dtype and t.is_floating_point()
+    return all(t.is_meta and t.is_contiguous() and t.dtype == first.dtype and t.is_floating_point()
                for t in tensors)
 
 
@@ -301,18 +301,24 @@ def call_op(func, args: tuple, kwargs: dict):
     """``func(*args, **kwargs)``, through a shape-only kernel when there is one and it applies."""
     fast = SHAPE_KERNELS.get(func) if _enabled else None
     first = args[0][0] if args and isinstance(args[0], (list, tuple)) and args[0] else (args[0] if args else None)
-    if fast is not None and isinstance(first, torch.Tensor) and first.device.type == "meta":
+    if fast is not None and isinstance(first, torch.Tensor) and first.is_meta:
         out = fast(args, kwargs)
         if out is not None:
             return out
     return func(*args, **kwargs)
 
 
+_IN_PLACE: dict = {}  # op overload -> whether it writes into its first argument and returns it (read once)
+
+
 def _writes_in_place(func) -> bool:
-    schema = func._schema
-    return bool(schema.arguments) and schema.arguments[0].alias_info is not None \
-        and schema.arguments[0].alias_info.is_write and len(schema.returns) == 1 \
-        and schema.returns[0].alias_info is not None
+    known = _IN_PLACE.get(func)
+    if known is None:
+        schema = func._schema
+        known = _IN_PLACE[func] = bool(schema.arguments) and schema.arguments[0].alias_info is not None \
+            and schema.arguments[0].alias_info.is_write and len(schema.returns) == 1 \
+            and schema.returns[0].alias_info is not None
+    return known
 
 
 class _MetaBuild(LightDispatchMode):
@@ -322,7 +328,7 @@ class _MetaBuild(LightDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta" and _writes_in_place(func):
+        if args and isinstance(args[0], torch.Tensor) and args[0].is_meta and _writes_in_place(func):
             return args[0]
         return call_op(func, args, kwargs)
 
@@ -340,7 +346,7 @@ _INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "
 
 def _skipped_on_meta(init: Callable) -> Callable:
     def initialiser(tensor, *args, **kwargs):
-        if isinstance(tensor, torch.Tensor) and tensor.device.type == "meta":
+        if isinstance(tensor, torch.Tensor) and tensor.is_meta:
             return tensor
         return init(tensor, *args, **kwargs)
 
