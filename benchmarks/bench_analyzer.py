@@ -7,6 +7,10 @@ child's ``ru_maxrss`` from ``os.wait4`` (the largest over the rounds). Baselines
 torch tool pays) and torchinfo's ``summary`` of the same VGG-16 (a real forward pass with real weights).
 
     python benchmarks/bench_analyzer.py [--python PATH] [--rounds 7] [--skip-torchinfo] [--skip-zoo-rss]
+        [--before CHECKOUT]
+
+``--before`` adds the two in-process commands run from another checkout (``git worktree add /tmp/before REV``)
+to every round, and reports its whole zoo / one model ratio beside this one's.
 """
 from __future__ import annotations
 
@@ -21,9 +25,12 @@ import time
 MIB = 1024 * 1024
 
 
-def run_once(cmd: list) -> tuple:
+def run_once(cmd: list, where: str = None) -> tuple:
+    """(wall seconds, peak RSS bytes) of ``cmd``; ``where``: a checkout to import cnnprofile from (run in it, since
+    ``python -c`` puts the working directory ahead of PYTHONPATH)."""
+    env = None if where is None else {**os.environ, "PYTHONPATH": where}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=where)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -48,6 +55,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--skip-torchinfo", action="store_true")
     ap.add_argument("--skip-zoo-rss", action="store_true", help="skip the per-model peak RSS at batch 1 and 256")
+    ap.add_argument("--before", help="a checkout of an earlier version whose in-process commands run alongside")
     args = ap.parse_args()
     py = args.python
 
@@ -67,15 +75,19 @@ def main() -> None:
         commands["torchinfo.summary(vgg16)"] = [
             py, "-c", "import torch, torchinfo, cnnprofile; from cnnprofile.models import get_model_spec; "
             "torchinfo.summary(get_model_spec('vgg16').build(), input_size=(1, 3, 224, 224), verbose=0)"]
+    one, every = "profile(vgg16) in one process", list(commands)[4]
+    wheres = {name: None for name in commands}
+    if args.before:
+        for name in (one, every):
+            commands[f"before: {name}"], wheres[f"before: {name}"] = commands[name], os.path.abspath(args.before)
     walls = {name: [] for name in commands}
     rss = {name: 0 for name in commands}
     for _ in range(args.rounds):
         for name, cmd in commands.items():
-            wall, peak = run_once(cmd)
+            wall, peak = run_once(cmd, wheres[name])
             walls[name].append(wall)
             rss[name] = max(rss[name], peak)
     base = "python -c 'import torch'"
-    one, every = "profile(vgg16) in one process", list(commands)[4]
 
     def ratio(name, to=base):
         return statistics.median(a / b for a, b in zip(walls[name], walls[to]))
@@ -89,6 +101,8 @@ def main() -> None:
         print(f"| {name} | {statistics.median(walls[name]):.2f} | {ratio(name):.2f} | {rss[name] / MIB:.0f} "
               f"| {(rss[name] - rss[base]) / MIB:+.0f} |")
     print(f"\nWhole zoo / one model (both in one process): {ratio(every, one):.2f}x wall time")
+    if args.before:
+        print(f"The same, {args.before}: {ratio('before: ' + every, 'before: ' + one):.2f}x wall time")
 
     if args.skip_zoo_rss:
         return
