@@ -113,9 +113,17 @@ class _MetaWins(torch.overrides.TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        leaves = torch.utils._pytree.tree_leaves((args, kwargs))
-        tensors = [t for t in leaves if isinstance(t, torch.Tensor)]
-        if any(t.device.type == "meta" for t in tensors) and any(t.device.type != "meta" for t in tensors):
+        # Every op of a constructor comes through here: the arguments are scanned one level deep (tensors, and
+        # lists or tuples of them: all an op takes), not through a pytree walk.
+        meta = other = False
+        for value in (*args, *kwargs.values()):
+            for t in (value if isinstance(value, (list, tuple)) else (value,)):
+                if isinstance(t, torch.Tensor):
+                    if t.is_meta:
+                        meta = True
+                    else:
+                        other = True
+        if meta and other:
             args, kwargs = torch.utils._pytree.tree_map_only(
                 torch.Tensor, lambda t: t if t.device.type == "meta" else t.to("meta"), (args, kwargs))
         return func(*args, **kwargs)
