@@ -165,11 +165,12 @@ class _Tensors:
 def _tensors(value, out: list) -> list:
     if isinstance(value, torch.Tensor):
         out.append(value)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _tensors(v, out)
-    elif isinstance(value, dict):
-        for v in value.values():
+        return out
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    for v in items:  # one level at a time: an op's lists are mostly of ints (sizes, strides), not worth a call each
+        if isinstance(v, torch.Tensor):
+            out.append(v)
+        elif isinstance(v, (list, tuple, dict)):
             _tensors(v, out)
     return out
 
