@@ -26,8 +26,14 @@ def lecture_report(tmp_path_factory):
 
     The benchmark file holds synthetic CPU timings (with power readings) for four of the lecture's models, and a
     device is named (for the roofline), so every chart kind is drawn; the report's own figures come from the
-    analyzer and the accuracy dataset.
+    analyzer and the accuracy dataset. Built by one worker of the run, read by the other (once_per_run).
     """
+    from once_per_run import once_per_run
+
+    return once_per_run(tmp_path_factory, "lecture-report", lambda: _lecture_report(tmp_path_factory))
+
+
+def _lecture_report(tmp_path_factory):
     from click.testing import CliRunner
 
     from cnnprofile.lecture import report

@@ -7,8 +7,10 @@ enough that the field of the centre unit lies strictly inside it, so clipping wo
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
+from unittest import mock
 
 import torch
 from torch import nn
@@ -53,6 +55,21 @@ def positive(model: nn.Module) -> nn.Module:
             elif name.endswith("running_mean"):
                 b.zero_()
     return model.eval()
+
+
+# torch.nn.init's random initialisers; positive() overwrites every parameter they would fill.
+_RANDOM_INIT = ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_",
+                "xavier_normal_", "orthogonal_", "sparse_")
+
+
+@contextlib.contextmanager
+def _parameters_left_empty():
+    """Build without drawing random initial weights: drawing them for a large classifier (VGG's, YOLOv1's) costs
+    seconds on the CPU, and positive() replaces every one of them before anything runs."""
+    with contextlib.ExitStack() as stack:
+        for name in _RANDOM_INIT:
+            stack.enter_context(mock.patch.object(torch.nn.init, name, lambda tensor, *a, **k: tensor))
+        yield
 
 
 def _last_map(meta_model, shape, stop=None, name=None):
@@ -105,7 +122,8 @@ def measure(spec, axis: int, narrow: int = 32, kwargs=None, row: str | None = No
             predicted = (lo, hi)
             break
         size = fit(max(size + int(max(2 * short, a.j)), int(a.r + 4 * a.j)))
-    model, _, _ = module_and_shape(spec, input_size, kwargs=kwargs, device="cpu")
+    with _parameters_left_empty():
+        model, _, _ = module_and_shape(spec, input_size, kwargs=kwargs, device="cpu")
     model = positive(model)
     torch.manual_seed(0)
     x = (torch.rand(shape) + 0.5).requires_grad_(True)

@@ -11,12 +11,17 @@ from cnnprofile.cli import cli
 from cnnprofile.landscape import landscape, read_rows, sweep
 from cnnprofile.landscape.cells import jobs_for
 from cnnprofile.landscape.records import layer_columns
+from once_per_run import once_per_run
 
 MODELS = Path(__file__).parent / "data" / "landscape" / "odd_models.py"
 
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
+    return once_per_run(tmp_path_factory, "landscape-sweep", lambda: _sweep(tmp_path_factory))
+
+
+def _sweep(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("sweep") / "s.db")
     specs = [f"{MODELS}:{n}" for n in ("small4", "raises", "segfault", "hangs", "hog", "small8")]
     summary = sweep(specs + ["torchvision:resnet18"], path, jobs=2, timeout=8, batch=4, memory_limit=6 * 2 ** 30)

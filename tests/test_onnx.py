@@ -8,6 +8,7 @@ part of the product: every model with batch norm kept (legacy, opset 17), resnet
 of a small net. The whole matrix (4 models x {legacy 17 kept, legacy 18 folded, dynamo 18 folded, dynamo 18
 kept}) gives the same figures (docs/onnx.md).
 """
+import hashlib
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ torchvision = pytest.importorskip("torchvision")
 
 import cnnprofile  # noqa: E402
 from cnnprofile.cli import cli  # noqa: E402
+from once_per_run import once_per_run  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 KEPT = {"dynamo": False, "opset_version": 17, "training": torch.onnx.TrainingMode.PRESERVE}
@@ -46,7 +48,7 @@ def randomized(name: str) -> torch.nn.Module:
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory):
-    """exported(model, settings) -> path of the file, exported once per session."""
+    """exported(model, settings) -> path of the file, exported once per run (by one of the workers)."""
     d = tmp_path_factory.mktemp("onnx")
     done = {}
 
@@ -54,10 +56,13 @@ def exported(tmp_path_factory):
         key = (name, tuple(sorted((k, str(v)) for k, v in settings.items())))
         if key not in done:
             path = d / f"{name}_{len(done)}.onnx"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(randomized(name), (torch.randn(1, 3, 224, 224),), str(path), **settings)
-            done[key] = str(path)
+
+            def build():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    torch.onnx.export(randomized(name), (torch.randn(1, 3, 224, 224),), str(path), **settings)
+                return str(path)
+            done[key] = once_per_run(tmp_path_factory, "onnx-" + hashlib.sha1(repr(key).encode()).hexdigest(), build)
         return done[key]
 
     return export

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from cnnprofile.bench.results import BenchResult, Latency
 from cnnprofile.cli import cli
 from cnnprofile.present.report import collect, default_models, render_html
+from once_per_run import once_per_run
 
 EVIL = "<script>alert(1)</script>"
 USER_MODEL = f'''
@@ -47,10 +48,12 @@ def workdir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def html(workdir):
-    data = collect(["alexnet", "resnet18", f"{workdir / 'evil.py'}:build"], [str(workdir / "bench.jsonl")],
-                   device="h100-sxm")
-    return render_html(data)
+def html(workdir, tmp_path_factory):
+    def build():
+        data = collect(["alexnet", "resnet18", f"{workdir / 'evil.py'}:build"], [str(workdir / "bench.jsonl")],
+                       device="h100-sxm")
+        return render_html(data)
+    return once_per_run(tmp_path_factory, "report-html", build)
 
 
 def test_default_models_are_the_zoo_without_lenet():
