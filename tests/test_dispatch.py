@@ -125,6 +125,13 @@ CASES = [
      lambda: (torch.empty(1, 4, 4, 4).to(memory_format=torch.channels_last), 2)),
     (torch.ops.aten.pixel_shuffle.default, lambda: (torch.empty(2, 18, 3, 5), 3)),
     (torch.ops.aten.pixel_shuffle.default, lambda: (torch.empty(1, 8, 1, 1), 2)),
+    (torch.ops.aten.native_layer_norm.default, lambda: (torch.empty(2, 197, 384), [384], torch.empty(384),
+                                                       torch.empty(384), 1e-6)),
+    (torch.ops.aten.native_layer_norm.default, lambda: (torch.empty(2, 8, 7, 7), [7, 7], None, None, 1e-5)),
+    (torch.ops.aten.native_layer_norm.default, lambda: (torch.empty(3, 5, dtype=torch.bfloat16), [5],
+                                                       torch.empty(5, dtype=torch.bfloat16), None, 1e-5)),
+    (torch.ops.aten.native_layer_norm.default, lambda: (torch.empty(4, 6, dtype=torch.float16), [6], None,
+                                                       None, 1e-5)),
 ]
 
 
@@ -148,6 +155,8 @@ def test_single_ops_agree(func, make):
     (torch.ops.aten.cat.default, lambda: ([torch.empty(2, 3), torch.empty(3, 3)], 1)),
     (torch.ops.aten.pixel_unshuffle.default, lambda: (torch.empty(1, 3, 7, 8), 2)),
     (torch.ops.aten.pixel_shuffle.default, lambda: (torch.empty(1, 6, 4, 4), 2)),
+    (torch.ops.aten.native_layer_norm.default, lambda: (torch.empty(2, 5, 6), [5], None, None, 1e-5)),
+    (torch.ops.aten.native_layer_norm.default, lambda: (torch.empty(2, 5, 6), [6], torch.empty(5), None, 1e-5)),
 ])
 def test_invalid_inputs_are_left_to_torch(func, make):
     """Where torch raises, the shape kernel declines, so the user sees torch's own error."""
