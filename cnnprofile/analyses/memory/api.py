@@ -18,10 +18,9 @@ from .optimizers import check_optimizer
 from .replay import inference_report, peaks
 from .report import LayerCosts, MemoryReport, PeakShare
 from .step import run_step
-from .targets import Target, get_target
+from .targets import MATMUL_OPS, Target, get_target
 from .trainable import ordered_rules, resolve_trainable
 
-_MATMUL = {"aten.mm", "aten.addmm", "aten.bmm", "aten.baddbmm"}
 
 
 class Predictor:
@@ -62,10 +61,13 @@ class Predictor:
             try:
                 self._traced = record_module(self.module, shape, dtype=self.dtype, name=self.name, lifetimes=True)
             except TraceError as e:
-                cause = e.__cause__ or e  # the model's own error, not where it was caught
-                raise TraceError(f"{self.name} cannot run a forward pass on input {'x'.join(map(str, shape))}: "
-                                 f"{first_line(cause)}") from cause
+                raise self._cannot_run(shape, e.__cause__ or e) from e.__cause__ or e
         return self._traced
+
+    def _cannot_run(self, shape: tuple, error: BaseException) -> TraceError:
+        """The one-line error for the model's own ``error`` (not where it was caught) on ``shape``."""
+        return TraceError(f"{self.name} cannot run a {'training step' if self.train else 'forward pass'} on input "
+                          f"{'x'.join(map(str, shape))}: {first_line(error)}")
 
     def peaks(self, batches: Sequence[int]) -> tuple:
         """The peak (bytes) at each of ``batches``: an inference pass is recorded once (at the first batch) and
@@ -86,16 +88,14 @@ class Predictor:
             run = run_step(self.module, shape, dtype=self.dtype, target=self.target, train=self.train,
                            trainable=self.trainable, optimizer=self.optimizer, amp=self.amp)
         except (ModelRaised, RuntimeError, TypeError, ValueError, NotImplementedError) as e:
-            e = e.error if isinstance(e, ModelRaised) else e  # the model's own error, not where it was caught
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise TraceError(f"{self.name} cannot run a {'training step' if self.train else 'forward pass'} on "
-                             f"input {'x'.join(map(str, shape))}: {first}") from e
+            e = e.error if isinstance(e, ModelRaised) else e
+            raise self._cannot_run(shape, e) from e
         return _report(self, run, shape)
 
 
 def _report(p: Predictor, run, shape: tuple) -> MemoryReport:
     t = run.tracker
-    threads = sum(1 for phase in ("forward", "backward") if run.ops_seen.get(phase, set()) & _MATMUL)
+    threads = sum(1 for phase in ("forward", "backward") if run.ops_seen.get(phase, set()) & MATMUL_OPS)
     workspace = threads * p.target.matmul_workspace_bytes
     shares: dict = defaultdict(int)
     for b in t.peak_blocks.values():

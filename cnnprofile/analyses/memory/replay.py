@@ -31,9 +31,8 @@ from ...inputs import dtype_name
 from ..formulas import cost_of
 from .report import LayerCosts, MemoryReport, PeakShare
 from .step import MODEL, Unit
-from .targets import Target
+from .targets import MATMUL_OPS, Target
 
-_MATMUL = {"aten.mm", "aten.addmm", "aten.bmm", "aten.baddbmm"}
 # Batch normalisation returns its output and then per-channel statistics: derived from the input, but the size
 # of the channels, not of the batch (layer and group norm's statistics are per sample: they do scale).
 _STATISTICS = {"aten.native_batch_norm", "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_no_training",
@@ -73,14 +72,13 @@ def _layer(rec, node: Optional[int]) -> str:
     return (rec.calls[call].name or MODEL) if call is not None else MODEL
 
 
-def _transient(rec, target: Target, node, out_nbytes: Optional[int], scale) -> int:
+def _transient(rec, target: Target, node, out_nbytes: Optional[int], rescaled: bool) -> int:
     n = rec.nodes[node]
-    nbytes = 0
-    if n.op == "aten.convolution" and target.conv_workspace_ratio and out_nbytes is not None \
-            and n.args[1].shape[2:].numel() > 1:
-        nbytes += int(target.conv_workspace_ratio * out_nbytes)
-    if target.kernel_transients is not None and n.op == "aten.convolution":
-        if scale[0] != scale[1]:
+    if n.op != "aten.convolution":
+        return 0
+    nbytes = target.conv_workspace(n.args[1].shape, out_nbytes) if out_nbytes is not None else 0
+    if target.kernel_transients is not None:
+        if rescaled:
             raise InputError(f"the {target.name} target's convolution buffers depend on the batch: replayed at "
                              "the recorded batch only")
         nbytes += target.kernel_transients(torch.ops.aten.convolution.default, n.args, n.out)
@@ -94,10 +92,11 @@ def replay(rec, target: Target, batch: Optional[int] = None, recorded_batch: int
     if log is None:
         raise ValueError("this recording has no storage log (record it with lifetimes=True)")
     batch = recorded_batch if batch is None else batch
-    scale = (batch, recorded_batch)
-    carried = _carried(rec)[0] if batch != recorded_batch else defaultdict(lambda: defaultdict(bool))
+    rescaled = batch != recorded_batch
+    carried = _carried(rec)[0] if rescaled else None  # node -> which outputs are derived from the input
 
-    def scaled(nbytes: int, carries: bool) -> int:
+    def scaled(nbytes: int, category: str, node: Optional[int], output: int) -> int:
+        carries = category == "input" or (node is not None and carried[node][output])
         return nbytes // recorded_batch * batch if carries and nbytes % recorded_batch == 0 else nbytes
 
     def rounded(nbytes: int) -> int:
@@ -114,7 +113,8 @@ def replay(rec, target: Target, batch: Optional[int] = None, recorded_batch: int
         kind = event[0]
         if kind == "alloc":
             _, key, nbytes, category, node, output, layer = event
-            nbytes = scaled(nbytes, category == "input" or (node is not None and carried[node][output]))
+            if rescaled:
+                nbytes = scaled(nbytes, category, node, output)
             block = _Block(rounded(nbytes), category, layer if node is None and layer else _layer(rec, node))
             live[key] = block
             total += block.nbytes
@@ -130,14 +130,14 @@ def replay(rec, target: Target, batch: Optional[int] = None, recorded_batch: int
                 total -= block.nbytes
         elif event[1] is not None:
             node = event[1]
-            extra = _transient(rec, target, node, outs.get(node), scale)
+            extra = _transient(rec, target, node, outs.get(node), rescaled)
             if extra:
                 extra = rounded(extra)
                 if total + extra > peak:
                     layer = _layer(rec, node)
                     peak, at_peak, peak_layer = total + extra, dict(live), layer
                     at_peak[_WORKSPACE] = _Block(extra, "workspace", layer)
-    threads = 1 if any(n.op in _MATMUL for n in rec.nodes) else 0
+    threads = 1 if any(n.op in MATMUL_OPS for n in rec.nodes) else 0
     return Replayed(batch, peak, at_peak, peak_layer, dict(before), threads, threads * target.matmul_workspace_bytes)
 
 

@@ -230,9 +230,10 @@ def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target
     def workspace(func, args, kwargs, out):
         # A library workspace exists only while its kernel runs: a storage fact of that moment, so it is
         # observed as the op runs, not read from the recording afterwards.
-        if tracker.phase == "forward" and func.overloadpacket is torch.ops.aten.convolution \
-                and target.conv_workspace_ratio and args[1].shape[2:].numel() > 1:
-            tracker.transient(int(target.conv_workspace_ratio * out.untyped_storage().nbytes()), layers.current())
+        if tracker.phase == "forward" and func.overloadpacket is torch.ops.aten.convolution:
+            nbytes = target.conv_workspace(args[1].shape, out.untyped_storage().nbytes())
+            if nbytes:
+                tracker.transient(nbytes, layers.current())
         if target.kernel_transients is not None and tracker.phase in ("forward", "backward"):
             nbytes = target.kernel_transients(func, args, out)
             if nbytes:

@@ -5,6 +5,7 @@ Every number here is an assumption stated once, so a GPU check can validate or c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 from typing import Callable, Optional
 
 from ...errors import InputError
@@ -28,6 +29,17 @@ class Target:
     # Buffers a kernel allocates through the framework's allocator and frees before it returns, per op and
     # kernel path: (func, args, out) -> bytes, a transient on top of the op's outputs (forward and backward).
     kernel_transients: Optional[Callable] = None
+
+    def conv_workspace(self, weight_shape, out_nbytes: int) -> int:
+        """Bytes of a forward convolution's transient library workspace (``conv_workspace_ratio``): 0 for a
+        1x1 kernel, which needs none."""
+        if not self.conv_workspace_ratio or prod(weight_shape[2:]) <= 1:
+            return 0
+        return int(self.conv_workspace_ratio * out_nbytes)
+
+
+# The matrix products whose library keeps its persistent workspace (``Target.matmul_workspace_bytes``).
+MATMUL_OPS = frozenset({"aten.mm", "aten.addmm", "aten.bmm", "aten.baddbmm"})
 
 
 TARGETS = {
