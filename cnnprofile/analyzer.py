@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional, Union
 
 from .engines import get_engine
 from .inputs import parse_dtype
+from .record.collector import collector_paused
 
 if TYPE_CHECKING:
     import torch
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from .sources import ModelSource
 
 
+@collector_paused()
 def analyze(model: Union[str, "ModelSource", "nn.Module"], input_size=None, *, batch: Optional[int] = None,
             dtype: Union[str, "torch.dtype"] = "float32", kwargs: Optional[dict] = None,
             engine: Optional[str] = None, formulas: Optional[dict] = None, rf: bool = False,

@@ -11,13 +11,13 @@ so the recording holds no activation memory. Nothing here computes a cost: it on
 """
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 import torch
 from torch import nn
-from torch.utils.weak import WeakIdKeyDictionary
 
 from ..dispatch import LightDispatchMode, call_op
 from .calls import CallLog, StopRecording
@@ -133,7 +133,9 @@ class _Tensors:
         self.keep, self.stand_ins = keep, stand_ins
         self.as_is = stand_ins == "none"
         self._seen: dict[int, torch.Tensor] = {}
-        self._stand_ins = WeakIdKeyDictionary()
+        # id -> (weak reference, stand-in): torch's WeakIdKeyDictionary builds a Python key object per lookup,
+        # a fifth of a recorded pass with stand-ins; a dead referent marks an id that a new tensor reuses.
+        self._stand_ins: dict[int, tuple] = {}
 
     def __call__(self, t: torch.Tensor) -> torch.Tensor:
         if self.as_is or (self.stand_ins == "real" and t.device.type == "meta"):
@@ -141,11 +143,12 @@ class _Tensors:
                 self._seen[id(t)] = t
                 self.keep.append(t)
             return t
-        rec = self._stand_ins.get(t)
-        if rec is None:
-            rec = torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device="meta")
-            self._stand_ins[t] = rec
-            self.keep.append(rec)
+        found = self._stand_ins.get(id(t))
+        if found is not None and found[0]() is t:
+            return found[1]
+        rec = torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device="meta")
+        self._stand_ins[id(t)] = (weakref.ref(t), rec)
+        self.keep.append(rec)
         return rec
 
     def tree(self, value):

@@ -17,6 +17,7 @@ from ..errors import TraceError, first_line
 from ..inputs import Inputs, check_signature, integer_high, resolve_inputs
 from ..outputs import output_leaves
 from .calls import ModelRaised
+from .collector import collector_paused
 from .guard import left_as_found
 from .recorder import Recording, record
 from .storage import StorageLog
@@ -34,6 +35,7 @@ class Traced:
 
 
 
+@collector_paused()
 def record_module(module: nn.Module, input_shape, *, dtype: torch.dtype, name: str, device: str = "meta",
                   engine: str = "meta", note: str = "", lifetimes: bool = False) -> Traced:
     """Record one forward pass of ``module`` on ``input_shape`` (a shape or ``Inputs``) on ``device``; the module

@@ -131,7 +131,9 @@ class StorageLog:
 
     def __init__(self):
         self.events: list = []
-        self._known = WeakIdKeyDictionary()  # storage -> key
+        # id(storage) -> key, dropped by the storage's finalizer before its id can be reused (torch's
+        # WeakIdKeyDictionary builds a Python key object per lookup, too slow for every op of a pass)
+        self._known: dict[int, int] = {}
         self._next = 0
         self.closed = False
 
@@ -140,13 +142,13 @@ class StorageLog:
         if self.closed or not isinstance(t, torch.Tensor) or t.device.type != "meta":
             return  # a CPU scalar is not the target device's memory
         st = t.untyped_storage()
-        if self._known.get(st) is not None:
+        if id(st) in self._known:
             return
         key = self._next
         self._next += 1
-        self._known[st] = key
+        self._known[id(st)] = key
         self.events.append(("alloc", key, st.nbytes(), category, node, output, layer))
-        weakref.finalize(st, self._free, key)
+        weakref.finalize(st, self._free, key, id(st))
 
     def op(self, node: Optional[int], out) -> None:
         """The op recorded as ``node`` (None: not recorded) returned ``out``."""
@@ -156,7 +158,8 @@ class StorageLog:
             self.adopt(t, "activations", node, i)
         self.events.append(("op", node))
 
-    def _free(self, key: int) -> None:
+    def _free(self, key: int, ident: int) -> None:
+        del self._known[ident]
         if not self.closed:
             self.events.append(("free", key))
 

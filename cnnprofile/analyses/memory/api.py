@@ -11,6 +11,7 @@ from ...errors import InputError, TraceError, first_line
 from ...inputs import dtype_name, parse_dtype
 from ...sources.keras_bridge import KerasAsTorch, check_keras_dtype, is_keras
 from ...record.calls import ModelRaised
+from ...record.collector import collector_paused
 from ...record.run import record_module
 from ...sources import module_and_shape
 from .amp import parse_amp
@@ -26,6 +27,7 @@ from .trainable import ordered_rules, resolve_trainable
 class Predictor:
     """A resolved model and settings; ``at(batch)`` predicts one batch size (``fit`` calls it repeatedly)."""
 
+    @collector_paused()  # building the model (``record.collector``)
     def __init__(self, model, input_size=None, *, batch: Optional[int] = None,
                  dtype: Union[str, torch.dtype] = "float32", amp: Optional[str] = None, train: bool = False,
                  optimizer: str = "none", trainable: Optional[Iterable[str]] = None,

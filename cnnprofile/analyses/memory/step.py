@@ -22,6 +22,7 @@ from ...outputs import main_tensor
 from .amp import autocast_emulation
 from .optimizers import make_optimizer
 from .targets import Target
+from ...record.collector import collector_paused
 from ...record.guard import left_as_found
 from ...record.recorder import recording
 from ...record.storage import StorageTracker
@@ -198,6 +199,7 @@ def _costs(rec) -> tuple:
     return costs, uncounted, ops_seen
 
 
+@collector_paused()
 def run_step(model: nn.Module, input_shape: tuple, *, dtype: torch.dtype, target: Target, train: bool,
              trainable: Optional[set] = None, optimizer: str = "none", amp: Optional[torch.dtype] = None) -> StepRun:
     """Track one step of ``model`` on a meta input of ``input_shape``.
