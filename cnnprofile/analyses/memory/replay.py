@@ -85,58 +85,72 @@ def _transient(rec, target: Target, node, out_nbytes: Optional[int], rescaled: b
     return nbytes
 
 
-def replay(rec, target: Target, batch: Optional[int] = None, recorded_batch: int = 1) -> Replayed:
+def replay(rec, target: Target, batch: Optional[int] = None, recorded_batch: int = 1,
+           carried: Optional[dict] = None) -> Replayed:
     """Replay ``rec``'s storage log (a recording made with lifetimes) for ``target``, at ``batch`` (default:
-    the recorded one, ``recorded_batch``)."""
+    the recorded one, ``recorded_batch``). ``carried``: ``_carried(rec)[0]``, where the caller has it."""
     log = rec.storage
     if log is None:
         raise ValueError("this recording has no storage log (record it with lifetimes=True)")
     batch = recorded_batch if batch is None else batch
     rescaled = batch != recorded_batch
-    carried = _carried(rec)[0] if rescaled else None  # node -> which outputs are derived from the input
+    if rescaled and carried is None:
+        carried = _carried(rec)[0]  # node -> which outputs are derived from the input
 
     def scaled(nbytes: int, category: str, node: Optional[int], output: int) -> int:
         carries = category == "input" or (node is not None and carried[node][output])
         return nbytes // recorded_batch * batch if carries and nbytes % recorded_batch == 0 else nbytes
 
-    def rounded(nbytes: int) -> int:
-        r = target.round_to
-        return -(-nbytes // r) * r if r > 1 else nbytes
-
+    r = target.round_to
+    # Only sizes are followed here; what was alive at the peak is rebuilt once afterwards, from the peak's
+    # place in the log (copying the live set at every new high was most of a replay's time).
+    sizes: dict = {}  # key -> bytes reserved
     live: dict = {}
     total = peak = 0
-    at_peak: dict = {}
-    peak_layer = ""
+    peak_at, peak_extra = -1, None  # the event that made the peak; a workspace then: (bytes, node)
     before: dict = defaultdict(int)
     outs: dict = {}  # node -> bytes of its first new storage (a convolution's output)
-    for event in log.events:
+    events = log.events
+    for i, event in enumerate(events):
         kind = event[0]
         if kind == "alloc":
             _, key, nbytes, category, node, output, layer = event
             if rescaled:
                 nbytes = scaled(nbytes, category, node, output)
-            block = _Block(rounded(nbytes), category, layer if node is None and layer else _layer(rec, node))
-            live[key] = block
-            total += block.nbytes
+            size = -(-nbytes // r) * r if r > 1 else nbytes
+            sizes[key] = live[key] = size
+            total += size
             if node is None and layer:
-                before[category] += block.nbytes
+                before[category] += size
             elif node is not None:
                 outs.setdefault(node, nbytes)  # a workspace sized by it goes by its exact size
             if total > peak:
-                peak, at_peak, peak_layer = total, dict(live), block.layer
+                peak, peak_at, peak_extra = total, i, None
         elif kind == "free":
-            block = live.pop(event[1], None)
-            if block is not None:
-                total -= block.nbytes
+            size = live.pop(event[1], None)
+            if size is not None:
+                total -= size
         elif event[1] is not None:
             node = event[1]
             extra = _transient(rec, target, node, outs.get(node), rescaled)
             if extra:
-                extra = rounded(extra)
+                extra = -(-extra // r) * r if r > 1 else extra
                 if total + extra > peak:
-                    layer = _layer(rec, node)
-                    peak, at_peak, peak_layer = total + extra, dict(live), layer
-                    at_peak[_WORKSPACE] = _Block(extra, "workspace", layer)
+                    peak, peak_at, peak_extra = total + extra, i, (extra, node)
+    alive: dict = {}
+    for event in events[:peak_at + 1]:
+        if event[0] == "alloc":
+            alive[event[1]] = event
+        elif event[0] == "free":
+            alive.pop(event[1], None)
+    at_peak = {key: _Block(sizes[key], e[3], e[6] if e[4] is None and e[6] else _layer(rec, e[4]))
+               for key, e in alive.items()}
+    peak_layer = ""
+    if peak_extra is not None:
+        peak_layer = _layer(rec, peak_extra[1])
+        at_peak[_WORKSPACE] = _Block(peak_extra[0], "workspace", peak_layer)
+    elif peak_at >= 0:
+        peak_layer = at_peak[events[peak_at][1]].layer
     threads = 1 if any(n.op in MATMUL_OPS for n in rec.nodes) else 0
     return Replayed(batch, peak, at_peak, peak_layer, dict(before), threads, threads * target.matmul_workspace_bytes)
 
@@ -177,7 +191,10 @@ def _carried(rec) -> tuple:
 
 def rescalable(rec) -> Optional[str]:
     """None if the inference peak at another batch can be replayed from this recording; else why not."""
-    unsafe = _carried(rec)[1]
+    return _why_not(rec, _carried(rec)[1])
+
+
+def _why_not(rec, unsafe) -> Optional[str]:
     if unsafe is None:
         return None
     where = rec.calls[unsafe.call].name if unsafe.call is not None else ""
@@ -190,14 +207,17 @@ def peaks(traced, target: Target, batches, step: Optional[Callable[[int], int]] 
     replayed from the one recording where it can be (``rescalable``; the recorded batch always), else
     ``step(batch)`` (a pass of its own, ``step.run_step``'s) or, without ``step``, ``InputError``."""
     rec, recorded = traced.recording, traced.inputs.main.shape[0]
-    why = None
+    why = carried = None
     if any(b != recorded for b in batches):
-        why = ("the CPU's convolution buffers depend on which kernel the batch selects"
-               if target.kernel_transients is not None else rescalable(rec))
+        if target.kernel_transients is not None:
+            why = "the CPU's convolution buffers depend on which kernel the batch selects"
+        else:
+            carried, unsafe = _carried(rec)
+            why = _why_not(rec, unsafe)
     out = []
     for b in batches:
         if b == recorded or why is None:
-            out.append(replay(rec, target, b, recorded).peak_bytes)
+            out.append(replay(rec, target, b, recorded, carried).peak_bytes)
         elif step is not None:
             out.append(step(b))
         else:
