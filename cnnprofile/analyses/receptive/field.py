@@ -36,7 +36,7 @@ class Field:
 def _union(axes: list) -> tuple:
     """(Axis, aligned) covering every field in ``axes`` (same input axis) for unit 0."""
     first = axes[0]
-    if all(a == first for a in axes):
+    if all(a is first or a == first for a in axes):  # identity first: a residual adds one field to itself
         return first, True
     aligned = len({a.j for a in axes}) == 1 and len({a.c for a in axes}) == 1
     lo = min(a.lo for a in axes)
@@ -49,6 +49,8 @@ def _merge(fields: list, shapes: list, out_shape: tuple, concat_dim: int | None 
     present = [(f, s) for f, s in zip(fields, shapes) if f is not None]
     if not present:
         return None
+    if len(present) == 1 and present[0][1] == out_shape and concat_dim is None:
+        return present[0][0]  # one field, nothing broadcast: its own union (most pointwise ops of a network)
     per_dim: list = [[] for _ in out_shape]
     for f, shape in present:
         shift = len(out_shape) - len(shape)
