@@ -11,6 +11,7 @@ import glob
 import json
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
@@ -168,11 +169,11 @@ def collect(specs: Sequence[str] = (), bench: Sequence[str] = (), ops: str = "ma
 def charts_svg(data: ReportData) -> list:
     """[(kind, svg text)] for every chart the data allows (benchmark charts only with results, power charts only
     with power readings), all drawn from one ChartData and so with one colour per model."""
-    from .charts import CHARTS, to_svg
+    from .charts import CHARTS, svgs
 
     chart_data = data.chart_data
-    return [(kind, to_svg(kind.draw(chart_data), salt=kind.name)) for kind in CHARTS.values()
-            if kind.drawable(chart_data)]
+    kinds = [kind for kind in CHARTS.values() if kind.drawable(chart_data)]
+    return list(zip(kinds, svgs([(partial(kind.draw, chart_data), kind.name) for kind in kinds])))
 
 
 # --- presentation ---------------------------------------------------------------------------------------------

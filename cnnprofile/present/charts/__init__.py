@@ -23,9 +23,9 @@ from .data import (
                    series,
                    size_legend_values,
 )
-from .output import save, to_svg
+from .output import save, svgs, to_svg
 from .registry import CHARTS, ChartKind, chart_kind
 
 __all__ = ["CHARTS", "BenchCell", "ChartData", "ChartKind", "MemoryLine", "ModelPoint", "bench_cells",
            "best_throughput", "chart_data", "chart_kind", "colour_map", "common_batch", "linear_fit", "model_point",
-           "Roof", "RoofPoint", "roof_points", "save", "series", "size_legend_values", "to_svg"]
+           "Roof", "RoofPoint", "roof_points", "save", "series", "size_legend_values", "svgs", "to_svg"]
