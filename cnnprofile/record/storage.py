@@ -15,7 +15,6 @@ from typing import Callable, Optional
 
 import torch
 from torch.utils._pytree import tree_leaves
-from torch.utils.weak import WeakIdKeyDictionary
 
 
 # What a block is, for the breakdown. "activation" covers forward outputs and temporaries of every phase.
@@ -47,7 +46,7 @@ class StorageTracker:
         self.round_to = round_to
         self.phase = "before"
         self.blocks: dict[int, Block] = {}  # live blocks by key
-        self._known = WeakIdKeyDictionary()  # storage -> key
+        self._known: dict[int, int] = {}  # id(storage) -> key, dropped by the storage's finalizer (as StorageLog's)
         self._next = 0
         self.total = 0
         self.peak = 0
@@ -60,14 +59,14 @@ class StorageTracker:
         return -(-nbytes // r) * r if r > 1 else nbytes
 
     def key_of(self, t: torch.Tensor) -> Optional[int]:
-        return self._known.get(t.untyped_storage())
+        return self._known.get(id(t.untyped_storage()))
 
     def adopt(self, t: torch.Tensor, category: str, layer: str = "") -> Optional[int]:
         """Track ``t``'s storage (if new) as ``category``; returns its key."""
         if not isinstance(t, torch.Tensor) or t.device.type != "meta":
             return None  # optimizers keep their step counters as CPU scalars: not the target's memory
         st = t.untyped_storage()
-        key = self._known.get(st)
+        key = self._known.get(id(st))
         if key is not None:
             return key
         key = self._next
@@ -76,9 +75,9 @@ class StorageTracker:
             layer = self.where() if self.phase in ("forward", "backward") else f"({self.phase})"
         running = self.unit is not None and self.phase in ("forward", "backward")
         block = Block(self.rounded(st.nbytes()), category, layer, self.phase, self.unit() if running else None)
-        self._known[st] = key
+        self._known[id(st)] = key
         self.blocks[key] = block
-        weakref.finalize(st, self._free, key)
+        weakref.finalize(st, self._free, key, id(st))
         self.total += block.nbytes
         if self.total > self.peak:
             self.peak = self.total
@@ -100,7 +99,8 @@ class StorageTracker:
         if key is not None and key in self.blocks:
             self.blocks[key].category = category
 
-    def _free(self, key: int) -> None:
+    def _free(self, key: int, ident: int) -> None:
+        del self._known[ident]
         block = self.blocks.pop(key, None)
         if block is not None:
             self.total -= block.nbytes
