@@ -41,6 +41,25 @@ def _plain(*tensors) -> bool:
                for t in tensors)
 
 
+def _row_major(*tensors) -> bool:
+    """Meta, floating, of one dtype, and each laid out in row-major order: strides strictly decreasing over the
+    dimensions that are not broadcast (stride 0) or of size 1. A contiguous tensor, an ``expand``-ed one (a
+    mean's gradient) and a channel slice of one (a concatenation's gradient) are; an elementwise op over
+    such operands keeps their order, so it writes a contiguous result (torch's own stride rule)."""
+    first = tensors[0]
+    for t in tensors:
+        if not t.is_meta or not t.is_floating_point() or t.dtype != first.dtype:
+            return False
+        last = None
+        for size, stride in zip(t.shape, t.stride()):
+            if size == 1 or stride == 0:
+                continue
+            if last is not None and stride >= last:
+                return False
+            last = stride
+    return True
+
+
 def _broadcast(a, b) -> Optional[tuple]:
     """The broadcast of two shapes, or None where they do not broadcast. (``torch.broadcast_shapes`` would do,
     but its first call imports sympy through torch's symbolic-shape machinery: 0.4 s.)"""
@@ -234,10 +253,149 @@ def _bn_eval(args, kwargs):
 
 
 def _native_batch_norm(args, kwargs):
-    # native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
-    if kwargs or len(args) != 8 or args[5]:
+    # native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps). In training
+    # torch's meta kernel is a Python decomposition (var_mean through the prims) that imports torch._dynamo and
+    # sympy on its first call and takes about a millisecond a call after: half a training step's recording.
+    if kwargs or len(args) != 8:
         return None
-    return _bn_eval(args[:5] + args[6:], {})
+    if not args[5]:
+        return _bn_eval(args[:5] + args[6:], {})
+    x = args[0]
+    if x.dim() < 2 or not _plain(x):
+        return None
+    c = x.shape[1]
+    if any(t is not None and (tuple(t.shape) != (c,) or not t.is_meta) for t in args[1:5]):
+        return None
+    # The output, then the batch's mean and 1/std per channel (the running statistics are updated in place).
+    return _meta(x.shape, x.dtype), _batch_norm_stats(x, c), _batch_norm_stats(x, c)
+
+
+def _native_batch_norm_backward(args, kwargs):
+    # native_batch_norm_backward(grad_out, input, weight, running_mean, running_var, save_mean, save_invstd,
+    # train, eps, output_mask): the gradients the mask asks for, of the input and of the per-channel weight and
+    # bias, in the input's dtype. A Python decomposition in torch too, as slow as the forward's.
+    if kwargs or len(args) != 10:
+        return None
+    grad, x, weight, mask = args[0], args[1], args[2], args[9]
+    if x.dim() < 2 or not _plain(grad, x) or tuple(grad.shape) != tuple(x.shape) or len(mask) != 3:
+        return None
+    c = x.shape[1]
+    if weight is not None and (tuple(weight.shape) != (c,) or weight.dtype != x.dtype or not weight.is_meta):
+        return None
+    return (_meta(x.shape, x.dtype) if mask[0] else None, _meta((c,), x.dtype) if mask[1] else None,
+            _meta((c,), x.dtype) if mask[2] else None)
+
+
+def _nll_loss_forward(args, kwargs):
+    # nll_loss_forward(self, target, weight, reduction, ignore_index) of (N, C) log-probabilities and (N,) class
+    # indices: the loss (per sample with reduction 0, else a scalar) and the total weight (a scalar). torch's
+    # meta kernel is a decomposition whose ``torch._check`` imports sympy, and torch._dynamo after it.
+    x, target, weight, reduction = args[0], args[1], args[2], args[3]
+    if kwargs or len(args) != 5 or x.dim() != 2 or not _plain(x) or weight is not None \
+            or not isinstance(target, torch.Tensor) or not target.is_meta or target.dtype != torch.long \
+            or tuple(target.shape) != (x.shape[0],) or reduction not in (0, 1, 2):
+        return None
+    return _meta((x.shape[0],) if reduction == 0 else (), x.dtype), _meta((), x.dtype)
+
+
+def _nll_loss_backward(args, kwargs):
+    # nll_loss_backward(grad_output, self, target, weight, reduction, ignore_index, total_weight)
+    x, target, weight, reduction = args[1], args[2], args[3], args[4]
+    if kwargs or len(args) != 7 or x.dim() != 2 or not _plain(x) or weight is not None \
+            or not isinstance(target, torch.Tensor) or tuple(target.shape) != (x.shape[0],) \
+            or reduction not in (0, 1, 2):
+        return None
+    return _meta(x.shape, x.dtype)
+
+
+def _log_softmax_backward_data(args, kwargs):
+    # _log_softmax_backward_data(grad_output, output, dim, input_dtype)
+    grad, out, dim, dtype = args[0], args[1], args[2], args[3]
+    if kwargs or len(args) != 4 or not _plain(grad, out) or tuple(grad.shape) != tuple(out.shape) \
+            or not isinstance(dim, int) or not -grad.dim() <= dim < max(grad.dim(), 1) \
+            or dtype not in (grad.dtype, torch.float32):
+        return None
+    return _meta(grad.shape, dtype)
+
+
+def _like(args, kwargs):
+    # ones_like / zeros_like / empty_like of a meta tensor in row-major order (the seed of every backward pass is
+    # a ones_like, whose reference kernel imports sympy): a contiguous tensor of its shape. (A row-major tensor
+    # that is dense is contiguous; one that is not, a slice, gets the contiguous layout in torch too.)
+    x = args[0]
+    if len(args) != 1 or not isinstance(x, torch.Tensor) or not x.is_meta \
+            or not (x.is_contiguous() or _row_major(x)) \
+            or set(kwargs) - {"dtype", "layout", "device", "pin_memory", "memory_format"} \
+            or kwargs.get("layout") not in (None, torch.strided) or kwargs.get("pin_memory") \
+            or kwargs.get("memory_format") not in (None, torch.preserve_format, torch.contiguous_format) \
+            or (kwargs.get("device") is not None and torch.device(kwargs["device"]).type != "meta"):
+        return None
+    return _meta(x.shape, kwargs.get("dtype") or x.dtype)
+
+
+def _threshold_backward(args, kwargs):
+    # threshold_backward(grad_output, self, threshold): ReLU's gradient, shaped as its two operands
+    grad, x = args[0], args[1]
+    if kwargs or len(args) != 3 or not isinstance(x, torch.Tensor) or not _row_major(grad, x) \
+            or tuple(grad.shape) != tuple(x.shape):
+        return None
+    return _meta(grad.shape, grad.dtype)
+
+
+def _binary_scalar_inplace(args, kwargs):
+    # dropout's scaling in training, ``x.div_(1 - p)``
+    return args[0] if _binary_scalar(args, kwargs) is not None else None
+
+
+def _constant_pad_nd(args, kwargs):
+    # constant_pad_nd(input, pad, value): pad = (left, right) pairs from the last dimension back (local
+    # response normalisation pads its squared input). A negative amount crops, and torch's result then keeps
+    # the input's strides on its dimensions of size 1: left to torch.
+    x, pad = args[0], args[1]
+    if kwargs or len(args) > 3 or not _plain(x) or len(pad) % 2 or len(pad) // 2 > x.dim() \
+            or not all(isinstance(p, int) and p >= 0 for p in pad):
+        return None
+    shape = list(x.shape)
+    for i in range(len(pad) // 2):
+        shape[-1 - i] += pad[2 * i] + pad[2 * i + 1]
+    return _meta(shape, x.dtype)
+
+
+def _pointwise_backward(n_args: int):
+    """An activation's gradient, ``op(grad_output, output or input, *numbers)``: shaped as its two operands.
+    (sigmoid's, tanh's and leaky ReLU's meta kernels are Python decompositions: a third of a millisecond.)"""
+
+    def kernel(args, kwargs):
+        grad, x = args[0], args[1]
+        if kwargs or len(args) != n_args or not isinstance(x, torch.Tensor) or not _row_major(grad, x) \
+                or tuple(grad.shape) != tuple(x.shape) or any(isinstance(a, torch.Tensor) for a in args[2:]):
+            return None
+        return _meta(grad.shape, grad.dtype)
+
+    return kernel
+
+
+def _pool_backward(args, kwargs):
+    # max_pool2d_with_indices_backward(grad_output, self, ...) / avg_pool{2,3}d_backward(grad_output, self, ...):
+    # the gradient of the pool's input, shaped as it (in the input's layout: the gradient may be a slice)
+    grad, x = args[0], args[1]
+    if kwargs or not _plain(x) or not _row_major(grad, x) or grad.dim() != x.dim():
+        return None
+    return _meta(x.shape, x.dtype)
+
+
+def _convolution_backward(args, kwargs):
+    # convolution_backward(grad_output, input, weight, bias_sizes, stride, padding, dilation, transposed,
+    # output_padding, groups, output_mask): the gradients the mask asks for, shaped as the input, the weight and
+    # the bias. torch's meta kernel asks for the input's memory format through code that imports sympy.
+    if kwargs or len(args) != 11:
+        return None
+    grad, x, weight, bias_sizes, mask = args[0], args[1], args[2], args[3], args[10]
+    # (the gradient may be expanded: a summed output's)
+    if not _plain(x, weight) or not _row_major(grad, x) or len(mask) != 3 or (mask[2] and bias_sizes is None):
+        return None
+    return (_meta(x.shape, x.dtype) if mask[0] else None, _meta(weight.shape, weight.dtype) if mask[1] else None,
+            _meta(tuple(bias_sizes), grad.dtype) if mask[2] else None)
 
 
 def _unary(args, kwargs):
@@ -265,12 +423,23 @@ def _binary(args, kwargs):
     return _meta(a.shape, a.dtype)
 
 
+def _binary_scalar(args, kwargs):
+    # (tensor, number): the ``.Scalar`` overloads, also of an expanded tensor (a mean's backward divides the
+    # expanded gradient by the count)
+    a, b = args[0], args[1]
+    if kwargs or len(args) != 2 or not isinstance(a, torch.Tensor) or not _row_major(a) \
+            or not isinstance(b, (int, float)) or isinstance(b, bool):
+        return None
+    return _meta(a.shape, a.dtype)
+
+
 def _binary_inplace(args, kwargs):
     out = _binary(args, kwargs)
     return args[0] if out is not None and out.shape == args[0].shape else None
 
 
-_UNARY = ("relu", "sigmoid", "tanh", "silu", "gelu", "hardswish", "hardsigmoid", "hardtanh", "clamp_min", "leaky_relu")
+_UNARY = ("relu", "sigmoid", "tanh", "silu", "gelu", "hardswish", "hardsigmoid", "hardtanh", "clamp_min", "leaky_relu",
+          "neg")
 _BINARY = ("add", "sub", "mul", "div")
 
 # op overload -> shape-only kernel: returns the result, or None to let torch's own meta kernel decide
@@ -292,6 +461,27 @@ SHAPE_KERNELS: dict[object, Callable[[tuple, dict], Optional[object]]] = {
     aten.pow.Tensor_Scalar: _unary,
     aten._native_batch_norm_legit_no_training.default: _bn_eval,
     aten.native_batch_norm.default: _native_batch_norm,
+    aten.native_batch_norm_backward.default: _native_batch_norm_backward,
+    aten.threshold_backward.default: _threshold_backward,
+    aten.sigmoid_backward.default: _pointwise_backward(2),
+    aten.tanh_backward.default: _pointwise_backward(2),
+    aten.leaky_relu_backward.default: _pointwise_backward(4),
+    aten._softmax_backward_data.default: _log_softmax_backward_data,
+    aten.max_pool2d_with_indices_backward.default: _pool_backward,
+    aten.avg_pool2d_backward.default: _pool_backward,
+    aten.avg_pool3d_backward.default: _pool_backward,
+    aten.convolution_backward.default: _convolution_backward,
+    aten.constant_pad_nd.default: _constant_pad_nd,
+    aten.nll_loss_forward.default: _nll_loss_forward,
+    aten.nll_loss_backward.default: _nll_loss_backward,
+    aten._log_softmax_backward_data.default: _log_softmax_backward_data,
+    aten.ones_like.default: _like,
+    aten.zeros_like.default: _like,
+    aten.empty_like.default: _like,
+    aten.div.Scalar: _binary_scalar,
+    aten.mul.Scalar: _binary_scalar,
+    aten.div_.Scalar: _binary_scalar_inplace,
+    aten.mul_.Scalar: _binary_scalar_inplace,
     aten.native_layer_norm.default: _native_layer_norm,
     **{getattr(aten, name).default: _unary for name in _UNARY},
     **{getattr(aten, name + "_").default: _unary_inplace for name in _UNARY},
