@@ -129,6 +129,23 @@ def test_a_training_step_imports_no_compiler_and_repeats_itself():
     assert [line.split()[1:] for line in out.stdout.splitlines()] == [["True", "False"]] * 5, out.stdout
 
 
+def test_a_first_import_during_a_recorded_pass_does_not_raise_its_peak():
+    """With torch's own kernels the first step imports the compiler in the middle of the pass; the recorder
+    collects the cycles an import leaves, so the tensors they held die when the model drops them, and the
+    first training step and inference pass predict what every later one does."""
+    code = ("import sys, cnnprofile\n"
+            "from cnnprofile.dispatch import reference_kernels\n"
+            "with reference_kernels():\n"
+            "    for train in (True, False):\n"
+            "        first = cnnprofile.memory('resnet50', train=train, batch=32)\n"
+            "        second = cnnprofile.memory('resnet50', train=train, batch=32)\n"
+            "        print(first == second)\n"
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "True"], out.stdout  # the last: the import did happen
+
+
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_reduced_precision_agrees(dtype):
     spec = cnnprofile.get_model_spec("resnet18")

@@ -5,7 +5,9 @@ handles, op records), so the collector runs its oldest generation several times 
 walks every object alive in the process: with torch imported, some 180,000. That was a third of profiling
 the zoo. Paused, nothing is collected until the work ends; what the work drops is freed by reference counts as
 before, so a recorded storage still dies when its last reference goes, and the cyclic garbage of one model's
-pass is collected when the collector resumes.
+pass is collected when the collector resumes. One kind of cycle does hold tensors: the frames an import
+leaves behind, when an op's kernel imports a module on its first call. The recorder collects right after
+such an op (``recorder._Recorder``), so those tensors die when the model drops them, as they would unpaused.
 """
 from __future__ import annotations
 

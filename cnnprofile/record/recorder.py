@@ -11,6 +11,8 @@ so the recording holds no activation memory. Nothing here computes a cost: it on
 """
 from __future__ import annotations
 
+import gc
+import sys
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -188,7 +190,13 @@ class _Recorder(LightDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        modules = len(sys.modules)
         out = call_op(func, args, kwargs)
+        if len(sys.modules) != modules:
+            # The op's kernel imported something on its first call (torch's Python kernels import sympy and
+            # torch._dynamo). An import leaves frames in reference cycles, and they hold the op's tensors: with
+            # the collector paused (``collector``) those would outlive their last real use and raise the peak.
+            gc.collect()
         for observe in self.observers:
             observe(func, args, kwargs, out)
         if self.log.stack or self.everywhere:
