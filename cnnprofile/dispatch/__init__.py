@@ -63,7 +63,7 @@ SHAPE_KERNELS: dict[object, Callable[[tuple, dict], Optional[object]]] = {
     aten._native_batch_norm_legit_no_training.default: _fw._bn_eval,
     aten.native_batch_norm.default: _fw._native_batch_norm,
     aten.native_batch_norm_backward.default: _bw._native_batch_norm_backward,
-    aten.threshold_backward.default: _bw._threshold_backward,
+    aten.threshold_backward.default: _bw._pointwise_backward(3),
     aten.sigmoid_backward.default: _bw._pointwise_backward(2),
     aten.tanh_backward.default: _bw._pointwise_backward(2),
     aten.leaky_relu_backward.default: _bw._pointwise_backward(4),

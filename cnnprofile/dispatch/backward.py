@@ -71,18 +71,10 @@ def _like(args, kwargs):
     return _meta(x.shape, kwargs.get("dtype") or x.dtype)
 
 
-def _threshold_backward(args, kwargs):
-    # threshold_backward(grad_output, self, threshold): ReLU's gradient, shaped as its two operands
-    grad, x = args[0], args[1]
-    if kwargs or len(args) != 3 or not isinstance(x, torch.Tensor) or not _row_major(grad, x) \
-            or tuple(grad.shape) != tuple(x.shape):
-        return None
-    return _meta(grad.shape, grad.dtype)
-
-
 def _pointwise_backward(n_args: int):
     """An activation's gradient, ``op(grad_output, output or input, *numbers)``: shaped as its two operands.
-    (sigmoid's, tanh's and leaky ReLU's meta kernels are Python decompositions: a third of a millisecond.)"""
+    (ReLU's threshold_backward, sigmoid's, tanh's and leaky ReLU's meta kernels are Python decompositions: a
+    third of a millisecond.)"""
 
     def kernel(args, kwargs):
         grad, x = args[0], args[1]
