@@ -79,3 +79,21 @@ def measured_peak(model: nn.Module, x: torch.Tensor, *, train: bool = False,
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     return before + _running_peak(prof)
+
+
+def agrees(model: nn.Module, shape, train: bool, tolerance: float = 0.005):
+    """The prediction for ``--device cpu`` (SGD when training) against the allocator's peak of the same real
+    step, within ``tolerance``: returns the prediction's report."""
+    import pytest
+
+    from cnnprofile.analyses.memory import memory
+
+    torch.manual_seed(0)
+    x = torch.randn(shape)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, foreach=False) if train else None
+    measured = measured_peak(model, x, train=train, optimizer=opt)
+    model.zero_grad(set_to_none=True)
+    report = memory(model, shape, train=train, optimizer="sgd" if train else "none", device="cpu")
+    assert report.peak_bytes == pytest.approx(measured, rel=tolerance), (report.peak_bytes, measured)
+    return report
+

@@ -9,10 +9,9 @@ within 0.5%.
 import pytest
 import torch
 import torchvision
-from memory_oracle import measured_peak
+from memory_oracle import agrees
 from torch import nn
 
-from cnnprofile.analyses.memory import memory
 from cnnprofile.analyses.memory.cpu_conv import backend
 
 B = torch._C._ConvBackend
@@ -21,17 +20,6 @@ B = torch._C._ConvBackend
 def _backend_of(conv: nn.modules.conv._ConvNd, shape):
     return backend(shape, conv.weight.shape, conv.weight.dtype, conv.stride, conv.padding, conv.dilation,
                    isinstance(conv, nn.modules.conv._ConvTransposeNd), conv.output_padding, conv.groups)
-
-
-def _agree(model, shape, train, tolerance=0.005):
-    torch.manual_seed(0)
-    x = torch.randn(shape)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, foreach=False) if train else None
-    measured = measured_peak(model, x, train=train, optimizer=opt)
-    model.zero_grad(set_to_none=True)
-    report = memory(model, shape, train=train, optimizer="sgd" if train else "none", device="cpu")
-    assert report.peak_bytes == pytest.approx(measured, rel=tolerance), (report.peak_bytes, measured)
-    return report
 
 
 # (id, convolution, input shape, the backend PyTorch picks for it on the CPU)
@@ -58,7 +46,7 @@ def test_one_convolution_on_a_slow_path_matches_the_cpu_allocator(case, train):
     torch.manual_seed(0)
     conv = make()
     assert _backend_of(conv, shape) == expected
-    report = _agree(nn.Sequential(conv), shape, train)
+    report = agrees(nn.Sequential(conv), shape, train)
     if case[0] != "slow2d-1x1" or train:  # a 1x1 forward unfolds nothing; its backward copies the sum's gradient
         assert report.workspace_bytes > 0
 
@@ -129,7 +117,7 @@ NETWORKS = [
 def test_networks_on_slow_paths_match_the_cpu_allocator(case):
     _, make, shape, train = case
     torch.manual_seed(0)
-    _agree(make(), shape, train)
+    agrees(make(), shape, train)
 
 
 @pytest.mark.slow
@@ -144,4 +132,4 @@ def test_dilated_segmentation_network_with_onednn_off_matches_the_cpu_allocator(
     with torch.backends.mkldnn.flags(enabled=False):
         dilated = model.model.backbone.layer4[1].conv2
         assert _backend_of(dilated, (1, 512, 8, 8)) == B.SlowDilated2d
-        _agree(model, (1, 3, 64, 64), train=False)
+        agrees(model, (1, 3, 64, 64), train=False)

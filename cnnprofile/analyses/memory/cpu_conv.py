@@ -44,6 +44,8 @@ from typing import Optional
 
 import torch
 
+from . import cpu_onednn
+
 _B = torch._C._ConvBackend
 _CONV = torch.ops.aten.convolution.default
 _CONV_BACKWARD = torch.ops.aten.convolution_backward.default
@@ -124,6 +126,8 @@ def transient_bytes(func, args, out) -> int:
     else:
         return 0
     kind = backend(x.shape, w.shape, x.dtype, stride, padding, dilation, transposed, output_padding, groups)
+    if kind == _B.Mkldnn:
+        return _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, operands)
     if kind not in _SLOW or (groups > 1 and kind != _B.Slow3d):
         return 0
     xs, ws = list(x.shape), list(w.shape)
@@ -134,3 +138,22 @@ def transient_bytes(func, args, out) -> int:
         stride, padding, dilation = [1, *stride], [0, *padding], [1, *dilation]
     elements = _columns(kind, xs, ws, out_shape, stride, padding, dilation, groups, has_bias, mask)
     return elements * x.element_size() + _copy_bytes(*operands)
+
+
+def _channels_last(t) -> bool:
+    # ATen's mkldnn_conv_use_channels_last: the input's or the weight's suggested memory format
+    fmt = {4: torch.channels_last, 5: torch.channels_last_3d}.get(t.dim())
+    return fmt is not None and not t.is_contiguous() and t.is_contiguous(memory_format=fmt)
+
+
+def _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, operands) -> int:
+    simd = cpu_onednn.vector_width()
+    if simd is None or x.dtype != torch.float32:
+        return 0
+    layout = dict(channels_last=_channels_last(x) or _channels_last(w), simd=simd, threads=torch.get_num_threads())
+    shapes = (tuple(x.shape), tuple(w.shape), out_shape, list(stride), list(padding), list(dilation), groups)
+    if func is _CONV:
+        return cpu_onednn.forward_bytes(*shapes, **layout) + (0 if layout["channels_last"] else _copy_bytes(x))
+    # ATen makes the output's gradient contiguous first (a sum's is an expanded scalar), alive throughout
+    return cpu_onednn.backward_bytes(*shapes, tuple(mask), **layout) + _copy_bytes(operands[0])
+

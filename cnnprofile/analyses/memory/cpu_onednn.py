@@ -1,0 +1,173 @@
+"""What oneDNN allocates inside a float32 CPU convolution: its reorders into blocked layouts and its buffers.
+
+PyTorch hands most float32 CPU convolutions to oneDNN (``cpu_conv.backend``: ``Mkldnn``). For an NCHW input,
+ATen's ``mkldnn_convolution`` lets oneDNN pick the layouts it computes in, then converts: the input and the
+weight are reordered into blocked copies (channels in blocks of the vector width, padded up to a whole block),
+the kernel writes a blocked output of its own, the copies are freed, and a plain output is allocated and
+filled from the blocked one, which is freed last. All of it goes through the framework's CPU allocator, so an
+op-level tracker that sees only the plain output misses it. Which layouts oneDNN picks depends on the kernel it
+chooses for the CPU and the shape; this module follows the choices of its x64 kernels as read from oneDNN's
+``jit_avx512_common_conv_kernel.cpp``, ``jit_avx2_conv_kernel_f32.cpp`` and ``jit_uni_1x1_conv_utils.hpp``:
+
+=========================  ====================================================================================
+kernel (when)              temporaries
+=========================  ====================================================================================
+direct (the usual case)    input and weight padded to whole blocks of W channels (W = 16 with AVX-512, 8 with
+                           AVX2); the blocked output
+first layer (Cin < W)      the input is read as it is; the weight padded on its outputs only
+grouped                    per-group channels in blocks of 16, 8 or 4 (AVX-512; AVX2: 8), unpadded; none of
+                           those: the GEMM kernel below
+depthwise                  as direct, the weight one channel per group
+1x1, 2-D, strided          as direct, plus a unit-stride copy of the input per thread (oneDNN's "rtus")
+GEMM (the padding is       no reorders; the output in plain layout, copied; its im2col buffer is NOT counted
+wider than the kernel's    (oneDNN sizes it from the L2 cache, a few hundred kB per thread here)
+row unroll, or grouped
+channels do not block)
+=========================  ====================================================================================
+
+A channels-last input is computed in place: only the weight's reorder (outputs padded to 16) is a temporary.
+
+Each figure is checked against the CPU allocator in tests/test_memory_onednn.py. Not modelled: oneDNN's
+scratchpads of a few hundred bytes to a few kB (the brgemm kernels' 12 kB among them), the GEMM kernel's
+im2col buffer, transposed convolutions (oneDNN's deconvolution), and other dtypes than float32.
+"""
+from __future__ import annotations
+
+import os
+from math import prod
+from typing import Optional
+
+import torch
+
+
+def vector_width() -> Optional[int]:
+    """float32 lanes of the ISA oneDNN dispatches to in this process (16 with AVX-512, 8 with AVX2), or None
+    where its kernels are not the x64 ones modelled here. oneDNN itself honours ``ONEDNN_MAX_CPU_ISA``."""
+    cap = torch.backends.cpu.get_cpu_capability()
+    limit = (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "").upper()
+    if limit.startswith("AVX2") or limit in ("SSE41", "AVX"):
+        return 8 if limit.startswith("AVX2") else None
+    return {"AVX512": 16, "AVX2": 8}.get(cap)
+
+
+def _up(c: int, block: int) -> int:
+    return -(-c // block) * block
+
+
+def _end_padding(l_pad: int, ow: int, iw: int, stride: int, ext_k: int) -> int:
+    return (ow - 1) * stride + ext_k - (iw + l_pad)
+
+
+def _direct_fits(x, w, out, stride, padding, dilation, simd: int, first: bool) -> bool:
+    # The direct kernels unroll the output row by ur_w points and refuse a left padding (or a right one
+    # outside the row's tail) wider than that unroll; oneDNN then falls back to its GEMM kernel.
+    iw, ow, kw = x[-1], out[-1], w[-1]
+    l_pad, s, ext = padding[-1], stride[-1], (kw - 1) * dilation[-1] + 1
+    if simd == 16:
+        ur_w = min(ow, 28)
+        r_pad = max(0, _end_padding(l_pad, ow - ow % ur_w, iw, s, ext))
+        return l_pad <= ur_w and r_pad <= ur_w
+    ur_w = min(3, ow)
+    if l_pad > ur_w or (kw > 7 and l_pad > 0 and s > 1):
+        return False
+    tail = ow % ur_w
+    r_pad = max(0, _end_padding(l_pad, ow - tail, iw, s, ext))
+    if r_pad > ur_w * s and ow // ur_w > 1:
+        ur_w = min(r_pad // s + tail, min(ow, 7))
+        r_pad = max(0, _end_padding(l_pad, ow - ow % ur_w, iw, s, ext))
+        return ur_w >= max(l_pad, r_pad)
+    return True
+
+
+def forward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, groups: int, *,
+                  channels_last: bool, simd: int, threads: int, itemsize: int = 4) -> int:
+    """Bytes oneDNN's forward convolution holds beyond the op's own output, at its fullest: the larger of
+    (copies of input and weight, buffers, the blocked output) and (the blocked output, the plain output)
+    less the plain output."""
+    n, c_in, c_out = x_shape[0], x_shape[1], w_shape[0]
+    k, in_sp, out_sp = prod(w_shape[2:]), prod(x_shape[2:]), prod(out_shape[2:])
+    out = n * c_out * out_sp
+    if channels_last:
+        return _up(c_out, 16) * prod(w_shape[1:]) * itemsize
+    cg_in, cg_out = c_in // groups, c_out // groups
+    depthwise = groups > 1 and cg_in == 1
+    first = groups == 1 and c_in < simd
+    gemm = not _direct_fits(x_shape, w_shape, out_shape, stride, padding, dilation, simd, first)
+    src = wei = extra = 0
+    dst = out
+    if depthwise and not gemm:
+        src, wei, dst = n * _up(c_in, simd) * in_sp, _up(c_out, simd) * k, n * _up(c_out, simd) * out_sp
+    elif groups > 1 and not gemm:
+        block = next((b for b in ((16, 8, 4) if simd == 16 else (8,)) if cg_in % b == 0 and cg_out % b == 0), None)
+        if block is None:
+            gemm = True
+        else:
+            src, wei = n * c_in * in_sp, prod(w_shape)
+    elif first and not gemm:
+        wei, dst = _up(c_out, simd) * prod(w_shape[1:]), n * _up(c_out, simd) * out_sp
+    elif not gemm:
+        src, wei, dst = n * _up(c_in, simd) * in_sp, _up(c_out, simd) * _up(c_in, simd) * k, \
+            n * _up(c_out, simd) * out_sp
+        if k == 1 and len(x_shape) == 4 and any(s > 1 for s in stride) and not any(padding):
+            extra = threads * _up(c_in, simd) * out_sp  # the strided 1x1 kernel's unit-stride input copies
+    held = max(src + wei + dst + extra, dst + out)
+    return (held - out) * itemsize
+
+
+_PAD = 128  # oneDNN aligns each buffer it books in a scratchpad to 128 bytes
+
+
+def _gemm_weights_gradient(x, w, stride, padding, dilation, groups: int, simd: int) -> bool:
+    """Whether oneDNN computes this weight gradient with its GEMM kernel rather than a direct one."""
+    cg_in, cg_out = x[1] // groups, w[0] // groups
+    if groups > 1 and cg_in == 1:  # the depthwise kernel: 2-D, at most 3 wide, undilated, no gaps
+        return len(x) != 4 or w[-1] > 3 or any(d > 1 for d in dilation) or stride[-1] > w[-1]
+    if groups > 1 and (cg_in % 8 or cg_out % 8):  # grouped channels in blocks of fewer than 8
+        return True
+    # the direct kernel's boundary check refuses a 3-D kernel deeper than the input plus its front padding
+    return len(x) == 5 and padding[0] > 0 and w[2] >= x[2] + padding[0]
+
+
+def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, groups: int, mask, *,
+                   channels_last: bool, simd: int, threads: int, itemsize: int = 4) -> int:
+    """Bytes oneDNN's convolution backward holds beyond the gradients it returns, at its fullest. ``mask``:
+    which of (input, weight, bias) gradients are asked for. The data gradient runs first: the output's
+    gradient and the weight reordered, a blocked input gradient, then the plain one (strided convolutions hold
+    a second, zero-filled one a moment); the weight gradient after it: the output's gradient and the input
+    reordered again, a blocked weight (and bias) gradient, then the plain ones."""
+    if channels_last:
+        return 0
+    n, c_in, c_out = x_shape[0], x_shape[1], w_shape[0]
+    k, in_sp, out_sp = prod(w_shape[2:]), prod(x_shape[2:]), prod(out_shape[2:])
+    cg_in = c_in // groups
+    grouped = groups > 1 and cg_in > 1
+    if grouped:  # per-group blocks, nothing padded (the forward's rule)
+        pin, pout, wei = c_in, c_out, prod(w_shape)
+    elif groups > 1:
+        pin, pout, wei = _up(c_in, simd), _up(c_out, simd), _up(c_out, simd) * k
+    else:
+        pin, pout = _up(c_in, simd), _up(c_out, simd)
+        wei = pout * (pin if c_in >= simd else c_in) * k
+    gx = n * c_in * in_sp if mask[0] else 0
+    gw, gb = prod(w_shape), (c_out if mask[2] else 0)
+    dy = n * pout * out_sp
+    phases = [0]
+    if mask[0]:
+        gx_blk = n * pin * in_sp
+        strided = groups == 1 and any(s > 1 for s in stride)
+        phases += [dy + wei + gx_blk, gx_blk + gx + (gx if strided else 0)]
+    if mask[1] or mask[2]:
+        gb_blk = _up(c_out, simd) if mask[2] and not grouped else gb
+        if _gemm_weights_gradient(x_shape, w_shape, stride, padding, dilation, groups, simd):
+            # its scratchpad: a weight-sized reduction buffer per thread (booked as that many floats as the
+            # weight has bytes, so four times its size), and an im2col buffer per thread of one depth slice
+            os_ = prod(out_shape[-2:])
+            outer = os_ // threads < 256 and (n != 1 or groups > 2)
+            nthr = threads if outer else 1
+            unit = k == 1 and all(s == 1 for s in stride) and not any(padding)
+            scratch = nthr * itemsize * gw + (0 if unit else nthr * cg_in * k * os_) + 2 * _PAD // itemsize
+            phases += [gx + gw + scratch + gb_blk, gx + gw + gb_blk + gw + gb]
+        else:
+            src = n * pin * in_sp if c_in >= simd or groups > 1 else 0
+            phases += [gx + dy + src + wei + gb_blk, gx + wei + gb_blk + gw + gb]
+    return max(0, max(phases) - (gx + gw + gb)) * itemsize
