@@ -58,13 +58,61 @@ def _end_padding(l_pad: int, ow: int, iw: int, stride: int, ext_k: int) -> int:
     return (ow - 1) * stride + ext_k - (iw + l_pad)
 
 
-def _direct_fits(x, w, out, stride, padding, dilation, simd: int, first: bool) -> bool:
+def _l1_data_bytes() -> int:
+    # oneDNN reads the per-core L1 data cache from cpuid; Linux reports the same figure here
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index0/size") as f:
+            text = f.read().strip().upper()
+        return int(text[:-1]) * 1024 if text.endswith("K") else int(text)
+    except (OSError, ValueError):
+        return 32 * 1024
+
+
+def _avx512_unroll(x, w, out, stride, padding, dilation, groups: int, first: bool, threads: int) -> int:
+    """The output-row unroll ``ur_w`` of oneDNN's AVX-512 direct forward kernel (``jit_avx512_common_conv_fwd_
+    kernel_t::init_conf``): the broadcast kind and output-channel blocking it picks decide it. The thread
+    efficiency that picks the blocking is taken without the kernel's splitting of rows (``ow_block``)."""
+    n, ow, iw, kw = x[0], out[-1], x[-1], w[-1]
+    if groups > 1 and (x[1] // groups == 1 or (x[1] // groups) % 4):  # depthwise, or no blocks: other kernels
+        return min(ow, 28)
+    oh = out[-2] if len(out) > 3 else 1
+    kh, kd = (w[-2] if len(w) > 3 else 1), (w[2] if len(w) == 5 else 1)
+    sh, sw = (stride[-2] if len(stride) > 1 else 1), stride[-1]
+    oc_block = 16 if groups == 1 else next(b for b in (16, 8, 4) if (x[1] // groups) % b == 0)
+    oc = _up(w[0], 16) if groups == 1 else w[0] // groups
+    ic_block = x[1] if first else oc_block
+    nb_oc = oc // oc_block
+    ker = 4 * (-(-iw // sw) * ic_block * kh * kd + ow * oc_block * 2 + kh * kw * ic_block * oc_block * 2 * kd)
+    ic = x[1] // groups
+    base = kw == 3 and ow <= 28 and ker < _l1_data_bytes() and not (ow == 13 and ic >= 192) \
+        and not (ow == 28 and ic >= 512)
+    embedded = kw > 3 or (sw == 1 and sh == 1 and base) \
+        or ((sw != 1 or sh != 1) and n <= 16 and (oc <= 192 or oh <= 10) and base) \
+        or (n == 1 and (min(ow, 28) >= ow or first or (ow <= 147 and oc <= 96)))
+    if embedded:
+        if ker < _l1_data_bytes() and ow <= 8 and kh <= 3 and kw <= 3 and nb_oc % 2 == 0 \
+                and (not first or n == 1) and (n != 1 or min(ow, 28) < ow):
+            return min(ow, 31 // 3)
+        return min(ow, 28)
+    if first and n == 1:
+        return min(ow, 28)
+    best, best_eff = 1, 0.0
+    for i in range(min(nb_oc, 5), 0, -1):
+        if nb_oc % i == 0:
+            work = n * oh * (nb_oc // i)
+            eff = work / (-(-work // threads) * threads)
+            if eff > 1.05 * best_eff:
+                best, best_eff = i, eff
+    return min(ow, 31 // (best + 1))
+
+
+def _direct_fits(x, w, out, stride, padding, dilation, groups: int, simd: int, first: bool, threads: int) -> bool:
     # The direct kernels unroll the output row by ur_w points and refuse a left padding (or a right one
     # outside the row's tail) wider than that unroll; oneDNN then falls back to its GEMM kernel.
     iw, ow, kw = x[-1], out[-1], w[-1]
     l_pad, s, ext = padding[-1], stride[-1], (kw - 1) * dilation[-1] + 1
     if simd == 16:
-        ur_w = min(ow, 28)
+        ur_w = _avx512_unroll(x, w, out, stride, padding, dilation, groups, first, threads)
         r_pad = max(0, _end_padding(l_pad, ow - ow % ur_w, iw, s, ext))
         return l_pad <= ur_w and r_pad <= ur_w
     ur_w = min(3, ow)
@@ -92,7 +140,8 @@ def forward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, groups
     cg_in, cg_out = c_in // groups, c_out // groups
     depthwise = groups > 1 and cg_in == 1
     first = groups == 1 and c_in < simd
-    gemm = not _direct_fits(x_shape, w_shape, out_shape, stride, padding, dilation, simd, first)
+    gemm = not _direct_fits(x_shape, w_shape, out_shape, stride, padding, dilation, groups, simd, first,
+                           threads)
     src = wei = extra = 0
     dst = out
     if depthwise and not gemm:
