@@ -1,7 +1,9 @@
 """Predicted peaks (``--device cpu``) against the CPU allocator's own accounting of the same real step.
 
 Each case runs a torchvision model for real on the CPU under the profiler (``tests/memory_oracle.py``) and
-predicts the same step on the meta device; they must agree within 10%. Models are built once per module.
+predicts the same step on the meta device; they must agree within 0.5% in float32 (the kB-sized scratchpads
+of oneDNN and the transformer's attention are what is left) and within 2.5% under bfloat16 autocast, whose
+oneDNN convolutions' temporaries are not modelled. Models are built once per module.
 """
 from functools import lru_cache
 
@@ -58,4 +60,5 @@ def test_predicted_peak_within_10_percent_of_the_cpu_allocator(case):
     finally:
         for n, p in model.named_parameters():
             p.requires_grad_(before[n])
-    assert report.peak_bytes == pytest.approx(measured, rel=0.10), (report.peak_bytes, measured)
+    tolerance = 0.025 if amp is not None else 0.005
+    assert report.peak_bytes == pytest.approx(measured, rel=tolerance), (report.peak_bytes, measured)

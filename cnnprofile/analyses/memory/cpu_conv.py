@@ -34,8 +34,9 @@ The backend is asked of the installed PyTorch itself, on stand-ins of the meta t
 own one element (so nothing real is allocated): the rule depends on the thread count, the CPU's bfloat16
 support and the torch version, all of which the process predicting is the one to answer for.
 
-Not modelled: the slow paths' per-group loops (groups > 1 off oneDNN: float64 or oneDNN disabled, which split
-the input into contiguous per-group copies), and oneDNN's own temporaries (see docs/memory.md).
+Convolutions that do go to oneDNN hold temporaries of oneDNN's own, which ``cpu_onednn`` models. Not modelled:
+the slow paths' per-group loops (groups > 1 off oneDNN: float64 or oneDNN disabled, which split the input into
+contiguous per-group copies).
 """
 from __future__ import annotations
 
@@ -114,9 +115,9 @@ def _copy_bytes(*tensors) -> int:
 
 
 def transient_bytes(func, args, out) -> int:
-    """Bytes that the CPU kernel behind this op allocates and frees inside itself: its column buffer and its
-    contiguous copies of operands that are not (0 for ops that are no convolution, for oneDNN's kernels and
-    for the cases listed as not modelled)."""
+    """Bytes that the CPU kernel behind this op allocates and frees inside itself: a slow path's column buffer,
+    oneDNN's reorders and buffers (``cpu_onednn``), and contiguous copies of operands that are not (0 for ops
+    that are no convolution and for the cases listed as not modelled)."""
     if func is _CONV:
         x, w, bias, stride, padding, dilation, transposed, output_padding, groups = args[:9]
         out_shape, mask, has_bias, operands = tuple(out.shape), None, bias is not None, (x,)
