@@ -2,6 +2,7 @@
 
     python benchmarks/gpu_memory_check.py [--out measured.jsonl]      # on a CUDA machine: measure, then compare
     python benchmarks/gpu_memory_check.py --compare measured.jsonl    # anywhere: predict and compare
+    python benchmarks/gpu_memory_check.py --models vgg16 --cudnn-benchmark --out vgg16-benchmark.jsonl
 
 For ResNet-50 and VGG-16 (torchvision, random weights) at batches 1, 32 and 128, inference and one adamw training
 step, float32 and autocast bf16 (float32 weights): each case runs in a fresh process (library workspaces persist
@@ -25,10 +26,11 @@ CASES = [(name, batch, train, amp) for name in ("resnet50", "vgg16") for batch i
          for train in (False, True) for amp in (False, True)]
 
 
-def measure(name: str, batch: int, train: bool, amp: bool) -> dict:
+def measure(name: str, batch: int, train: bool, amp: bool, cudnn_benchmark: bool = False) -> dict:
     import torch
     import torchvision
 
+    torch.backends.cudnn.benchmark = cudnn_benchmark
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)(weights=None).cuda().train(train)
     x = torch.randn(batch, 3, 224, 224, device="cuda")
@@ -57,7 +59,7 @@ def measure(name: str, batch: int, train: bool, amp: bool) -> dict:
     torch.cuda.synchronize()
     return {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
             "cudnn": torch.backends.cudnn.version(), "model": name, "batch": batch, "train": train, "amp": amp,
-            "measured": torch.cuda.max_memory_allocated(), "before": before}
+            "cudnn_benchmark": cudnn_benchmark, "measured": torch.cuda.max_memory_allocated(), "before": before}
 
 
 def compare(rows: list) -> None:
@@ -81,7 +83,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=None, help="write the measurements here (JSON lines)")
     parser.add_argument("--compare", default=None, metavar="JSONL", help="only predict and compare these")
-    parser.add_argument("--case", nargs=4, default=None, help=argparse.SUPPRESS)  # child process: one case
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="measure with torch.backends.cudnn.benchmark on (cuDNN then times its algorithms and "
+                             "may pick ones with larger workspaces)")
+    parser.add_argument("--models", default="resnet50,vgg16", help="comma-separated (default: %(default)s)")
+    parser.add_argument("--case", nargs=5, default=None, help=argparse.SUPPRESS)  # child process: one case
     args = parser.parse_args()
     if args.compare:
         with open(args.compare) as f:
@@ -93,13 +99,15 @@ def main() -> int:
         print("no CUDA GPU: this check needs one (use --compare FILE to compare saved measurements)", file=sys.stderr)
         return 2
     if args.case:
-        name, batch, train, amp = args.case
-        print(json.dumps(measure(name, int(batch), train == "1", amp == "1")))
+        name, batch, train, amp, benchmark = args.case
+        print(json.dumps(measure(name, int(batch), train == "1", amp == "1", benchmark == "1")))
         return 0
     rows = []
     for name, batch, train, amp in CASES:
-        out = subprocess.run([sys.executable, __file__, "--case", name, str(batch), str(int(train)), str(int(amp))],
-                             check=True, capture_output=True, text=True).stdout
+        if name not in args.models.split(","):
+            continue
+        out = subprocess.run([sys.executable, __file__, "--case", name, str(batch), str(int(train)), str(int(amp)),
+                              str(int(args.cudnn_benchmark))], check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     if args.out:
         with open(args.out, "w") as f:
