@@ -34,6 +34,7 @@ im2col buffer, transposed convolutions (oneDNN's deconvolution), and other dtype
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from math import prod
 from typing import Optional
 
@@ -58,6 +59,7 @@ def _end_padding(l_pad: int, ow: int, iw: int, stride: int, ext_k: int) -> int:
     return (ow - 1) * stride + ext_k - (iw + l_pad)
 
 
+@lru_cache(maxsize=1)
 def _l1_data_bytes() -> int:
     # oneDNN reads the per-core L1 data cache from cpuid; Linux reports the same figure here
     try:
