@@ -19,6 +19,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))  # the allocator oracle and the test U-Net
 
 
 def _cases():
@@ -72,6 +73,10 @@ def _cases():
     training += [("googlenet", named("googlenet", **inception), image),
                  ("inception_v3", named("inception_v3", **inception), (2, 3, 299, 299)),
                  ("efficientnet_b0", named("efficientnet_b0"), small)]
+    from test_memory_cpu_conv import TinyUNet  # two 2x2 stride-2 transposed convolutions up
+
+    inference += [("unet (tests/test_memory_cpu_conv.py)", TinyUNet, (4, 3, 64, 64))]
+    training += [("unet (tests/test_memory_cpu_conv.py)", TinyUNet, (4, 3, 64, 64))]
     return [(n, m, s, False) for n, m, s in inference] + [(n, m, s, True) for n, m, s in training]
 
 
@@ -81,7 +86,6 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None, help="comma-separated network names")
     args = ap.parse_args(argv)
 
-    sys.path.insert(0, os.path.join(HERE, "..", "tests"))
     import torch
     from memory_oracle import measured_peak
 

@@ -105,6 +105,10 @@ def _columns(kind, x, w, out_shape, stride, padding, dilation, groups, bias: boo
     return per_sample if ((mask[0] or mask[1]) and not _is_identity(kernel, stride, padding, dilation)) else 0
 
 
+# ATen's ConvBackend::MkldnnTranspose, which torch's Python binding of the enum leaves unnamed (it sits between
+# Mkldnn and MkldnnEmpty, whose values it names)
+_MKLDNN_TRANSPOSE = int(_B.Mkldnn) + 1 if int(_B.MkldnnEmpty) == int(_B.Mkldnn) + 2 else None
+
 _SLOW = {_B.Slow2d, _B.Slow3d, _B.SlowDilated2d, _B.SlowDilated3d, _B.SlowTranspose2d, _B.SlowTranspose3d}
 
 
@@ -127,8 +131,8 @@ def transient_bytes(func, args, out) -> int:
     else:
         return 0
     kind = backend(x.shape, w.shape, x.dtype, stride, padding, dilation, transposed, output_padding, groups)
-    if kind == _B.Mkldnn:
-        return _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, operands)
+    if kind == _B.Mkldnn or (kind is not None and int(kind) == _MKLDNN_TRANSPOSE):
+        return _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, operands, transposed)
     if kind not in _SLOW or (groups > 1 and kind != _B.Slow3d):
         return 0
     xs, ws = list(x.shape), list(w.shape)
@@ -147,14 +151,19 @@ def _channels_last(t) -> bool:
     return fmt is not None and not t.is_contiguous() and t.is_contiguous(memory_format=fmt)
 
 
-def _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, operands) -> int:
+def _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, operands, transposed) -> int:
     simd = cpu_onednn.vector_width()
     if simd is None or x.dtype != torch.float32:
         return 0
     layout = dict(channels_last=_channels_last(x) or _channels_last(w), simd=simd, threads=torch.get_num_threads())
     shapes = (tuple(x.shape), tuple(w.shape), out_shape, list(stride), list(padding), list(dilation), groups)
+    copy = 0 if layout["channels_last"] else _copy_bytes(x)
+    if func is _CONV and transposed:
+        return cpu_onednn.transposed_forward_bytes(shapes[0], shapes[1], out_shape, shapes[3], groups,
+                                                   channels_last=layout["channels_last"],
+                                                   threads=layout["threads"]) + copy
     if func is _CONV:
-        return cpu_onednn.forward_bytes(*shapes, **layout) + (0 if layout["channels_last"] else _copy_bytes(x))
+        return cpu_onednn.forward_bytes(*shapes, **layout) + copy
     # ATen makes the output's gradient contiguous first (a sum's is an expanded scalar), alive throughout
-    return cpu_onednn.backward_bytes(*shapes, tuple(mask), **layout) + _copy_bytes(operands[0])
+    return cpu_onednn.backward_bytes(*shapes, tuple(mask), **layout, transposed=transposed) + _copy_bytes(operands[0])
 

@@ -26,10 +26,13 @@ channels do not block)
 =========================  ====================================================================================
 
 A channels-last input is computed in place: only the weight's reorder (outputs padded to 16) is a temporary.
+Transposed convolutions run oneDNN's brgemm deconvolution in channels-last layouts (``transposed_forward_bytes``);
+their backward is the convolution's pair of kernels with the channels' roles swapped.
 
-Each figure is checked against the CPU allocator in tests/test_memory_onednn.py. Not modelled: oneDNN's
-scratchpads of a few hundred bytes to a few kB (the brgemm kernels' 12 kB among them), the GEMM kernel's
-im2col buffer, transposed convolutions (oneDNN's deconvolution), and other dtypes than float32.
+Each figure is checked against the CPU allocator in tests/test_memory_onednn.py. Not modelled (docs/memory.md
+has their sizes): oneDNN's scratchpads of a few hundred bytes to a few kB (the brgemm kernels' 12 kB among
+them), the GEMM forward kernel's im2col buffer, the brgemm deconvolution's per-thread buffers, the strided 1x1
+kernels' backward buffers, the direct weight gradient's per-thread reduction copies, other dtypes than float32.
 """
 from __future__ import annotations
 
@@ -180,14 +183,18 @@ def _gemm_weights_gradient(x, w, stride, padding, dilation, groups: int, simd: i
 
 
 def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, groups: int, mask, *,
-                   channels_last: bool, simd: int, threads: int, itemsize: int = 4) -> int:
+                   channels_last: bool, simd: int, threads: int, itemsize: int = 4, transposed: bool = False) -> int:
     """Bytes oneDNN's convolution backward holds beyond the gradients it returns, at its fullest. ``mask``:
     which of (input, weight, bias) gradients are asked for. The data gradient runs first: the output's
     gradient and the weight reordered, a blocked input gradient, then the plain one (strided convolutions hold
     a second, zero-filled one a moment); the weight gradient after it: the output's gradient and the input
-    reordered again, a blocked weight (and bias) gradient, then the plain ones."""
-    if channels_last:
+    reordered again, a blocked weight (and bias) gradient, then the plain ones. A transposed convolution's
+    backward is the same pair of kernels with the roles of its channels swapped (its weight is Cin x Cout),
+    without the strided one's second buffer."""
+    if channels_last or (transposed and groups > 1):
         return 0
+    if transposed:
+        w_shape = (w_shape[1], w_shape[0], *w_shape[2:])
     n, c_in, c_out = x_shape[0], x_shape[1], w_shape[0]
     k, in_sp, out_sp = prod(w_shape[2:]), prod(x_shape[2:]), prod(out_shape[2:])
     cg_in = c_in // groups
@@ -205,11 +212,11 @@ def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, group
     phases = [0]
     if mask[0]:
         gx_blk = n * pin * in_sp
-        strided = groups == 1 and any(s > 1 for s in stride)
+        strided = groups == 1 and any(s > 1 for s in stride) and not transposed
         phases += [dy + wei + gx_blk, gx_blk + gx + (gx if strided else 0)]
     if mask[1] or mask[2]:
         gb_blk = _up(c_out, simd) if mask[2] and not grouped else gb
-        if _gemm_weights_gradient(x_shape, w_shape, stride, padding, dilation, groups, simd):
+        if not transposed and _gemm_weights_gradient(x_shape, w_shape, stride, padding, dilation, groups, simd):
             # its scratchpad: a weight-sized reduction buffer per thread (booked as that many floats as the
             # weight has bytes, so four times its size), and an im2col buffer per thread of one depth slice
             os_ = prod(out_shape[-2:])
@@ -222,3 +229,24 @@ def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, group
             src = n * pin * in_sp if c_in >= simd or groups > 1 else 0
             phases += [gx + dy + src + wei + gb_blk, gx + wei + gb_blk + gw + gb]
     return max(0, max(phases) - (gx + gw + gb)) * itemsize
+
+
+def transposed_forward_bytes(x_shape, w_shape, out_shape, stride, groups: int, *, channels_last: bool,
+                             threads: int, itemsize: int = 4) -> int:
+    """Bytes oneDNN's transposed convolution (its brgemm "deconvolution" kernel, in channels-last layouts) holds
+    beyond the op's output: its scratchpad (a row of the input per thread and channel when strided, an
+    output-sized accumulator when not; its few-kB buffers are not counted), the input and the weight (outputs
+    padded to 16) reordered, its output; then, strided, its output with the plain one and a second, zero-filled
+    output-sized buffer a moment."""
+    if groups > 1:
+        return 0
+    n, c_in, c_out = x_shape[0], x_shape[1], w_shape[1]
+    in_sp, out_sp = prod(x_shape[2:]), prod(out_shape[2:])
+    out = n * c_out * out_sp
+    strided = any(s > 1 for s in stride)
+    scratch = threads * c_in * in_sp if strided else out + _PAD // itemsize
+    src = 0 if channels_last else n * c_in * in_sp
+    wei = _up(c_out, 16) * c_in * prod(w_shape[2:])
+    held = max(scratch + src + wei + out, out + out + (out if strided else 0))
+    return (held - out) * itemsize
+

@@ -66,10 +66,10 @@ TARGETS = {
                "convolutions on PyTorch's own CPU kernels (the slow paths: batch 1 and small, dilated, 3-D, "
                "transposed, float64, or oneDNN off) hold their im2col/vol2col column buffer while they run, "
                "forward and backward",
-               "float32 convolutions on oneDNN hold their reorders into blocked layouts, blocked outputs and "
-               "GEMM weight-gradient buffers while they run, forward and backward, for the x64 kernels of "
-               "this CPU's vector width; its im2col buffers, kB-sized scratchpads, transposed convolutions "
-               "and other dtypes are not modelled")),
+               "float32 convolutions on oneDNN (transposed ones too) hold their reorders into blocked layouts, "
+               "blocked outputs and GEMM weight-gradient buffers while they run, forward and backward, for the "
+               "x64 kernels of this CPU's vector width; their GEMM im2col buffers, kB-sized scratchpads and "
+               "other dtypes are not modelled")),
 }
 
 
