@@ -6,7 +6,7 @@ from typing import Optional
 
 import torch
 
-from .layout import _REDUCED, _broadcast, _meta, _plain, _row_major
+from .layout import _REDUCED, _broadcast, _meta, _plain, _row_major, channels_last_format
 
 
 def _addmm(args, kwargs):
@@ -36,15 +36,25 @@ def _convolution(args, kwargs):
         return None
     x, w, bias, stride, padding, dilation, transposed, output_padding, groups = args
     spatial = w.dim() - 2
-    if transposed or x.dim() != w.dim() or not _plain(x, w) or x.shape[1] != w.shape[1] * groups \
+    # oneDNN and cuDNN compute in channels-last, and return their output so, when the input or the weight is
+    # laid out that way (ATen's mkldnn_conv_use_channels_last, cudnn_conv_suggest_memory_format); torch's meta
+    # kernel returns a plain output there, which would send every later op of a channels-last network (a
+    # ConvNeXt's after its first downsampling) down the layout it does not run in
+    fmt = channels_last_format(x) or channels_last_format(w)
+    dense = all(t.is_contiguous() or (fmt is not None and t.is_contiguous(memory_format=fmt)) for t in (x, w))
+    if transposed or x.dim() != w.dim() or not dense or not _plain(*(t.contiguous() if fmt else t for t in (x, w))) \
+            or x.shape[1] != w.shape[1] * groups \
             or len(stride) != spatial or len(padding) != spatial or len(dilation) != spatial:
         return None
-    if bias is not None and (not _plain(x, bias) or tuple(bias.shape) != (w.shape[0],)):
+    if bias is not None and (not _plain(bias) or bias.dtype != x.dtype or tuple(bias.shape) != (w.shape[0],)):
         return None
     out = [_conv_out(x.shape[2 + i], w.shape[2 + i], stride[i], padding[i], dilation[i]) for i in range(spatial)]
     if min(out) <= 0:
         return None  # torch's kernel says what is wrong
-    return _meta((x.shape[0], w.shape[0], *out), x.dtype)
+    shape = (x.shape[0], w.shape[0], *out)
+    if fmt is not None:
+        return torch.empty(shape, dtype=x.dtype, device="meta", memory_format=fmt)
+    return _meta(shape, x.dtype)
 
 
 def _pool_out(size, k, s, p, d, ceil) -> int:

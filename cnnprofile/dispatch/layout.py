@@ -35,6 +35,13 @@ def _row_major(*tensors) -> bool:
     return True
 
 
+def channels_last_format(t):
+    """The channels-last memory format ``t`` is laid out in, and not also in the plain one, or None: what
+    ATen's ``suggest_memory_format`` answers for a dense tensor, read from the strides alone."""
+    fmt = {4: torch.channels_last, 5: torch.channels_last_3d}.get(t.dim())
+    return fmt if fmt is not None and not t.is_contiguous() and t.is_contiguous(memory_format=fmt) else None
+
+
 def _broadcast(a, b) -> Optional[tuple]:
     """The broadcast of two shapes, or None where they do not broadcast. (``torch.broadcast_shapes`` would do,
     but its first call imports sympy through torch's symbolic-shape machinery: 0.4 s.)"""

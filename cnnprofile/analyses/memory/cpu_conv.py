@@ -45,6 +45,7 @@ from typing import Optional
 
 import torch
 
+from ...dispatch.layout import channels_last_format
 from . import cpu_onednn
 
 _B = torch._C._ConvBackend
@@ -112,10 +113,14 @@ _MKLDNN_TRANSPOSE = int(_B.Mkldnn) + 1 if int(_B.MkldnnEmpty) == int(_B.Mkldnn) 
 _SLOW = {_B.Slow2d, _B.Slow3d, _B.SlowDilated2d, _B.SlowDilated3d, _B.SlowTranspose2d, _B.SlowTranspose3d}
 
 
-def _copy_bytes(*tensors) -> int:
+def _copy_bytes(*tensors, layout=torch.contiguous_format) -> int:
     # The slow kernels make their operands contiguous first: a copy of each one that is not (the gradient of
     # a sum is an expanded scalar, for one), alive while the kernel runs.
-    return sum(t.numel() * t.element_size() for t in tensors if not t.is_contiguous())
+    return sum(t.numel() * t.element_size() for t in tensors if not t.is_contiguous(memory_format=layout))
+
+
+def _format_of(t):
+    return torch.channels_last_3d if t.dim() == 5 else torch.channels_last
 
 
 def transient_bytes(func, args, out) -> int:
@@ -145,25 +150,23 @@ def transient_bytes(func, args, out) -> int:
     return elements * x.element_size() + _copy_bytes(*operands)
 
 
-def _channels_last(t) -> bool:
-    # ATen's mkldnn_conv_use_channels_last: the input's or the weight's suggested memory format
-    fmt = {4: torch.channels_last, 5: torch.channels_last_3d}.get(t.dim())
-    return fmt is not None and not t.is_contiguous() and t.is_contiguous(memory_format=fmt)
-
-
 def _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, operands, transposed) -> int:
     simd = cpu_onednn.vector_width()
     if simd is None or x.dtype != torch.float32:
         return 0
-    layout = dict(channels_last=_channels_last(x) or _channels_last(w), simd=simd, threads=torch.get_num_threads())
+    # ATen's mkldnn_conv_use_channels_last: the input's or the weight's suggested memory format
+    last = channels_last_format(x) is not None or channels_last_format(w) is not None
+    layout = dict(channels_last=last, simd=simd, threads=torch.get_num_threads())
     shapes = (tuple(x.shape), tuple(w.shape), out_shape, list(stride), list(padding), list(dilation), groups)
-    copy = 0 if layout["channels_last"] else _copy_bytes(x)
+    copy = _copy_bytes(x) if not last else 0
     if func is _CONV and transposed:
         return cpu_onednn.transposed_forward_bytes(shapes[0], shapes[1], out_shape, shapes[3], groups,
                                                    channels_last=layout["channels_last"],
                                                    threads=layout["threads"]) + copy
     if func is _CONV:
         return cpu_onednn.forward_bytes(*shapes, **layout) + copy
-    # ATen makes the output's gradient contiguous first (a sum's is an expanded scalar), alive throughout
-    return cpu_onednn.backward_bytes(*shapes, tuple(mask), **layout, transposed=transposed) + _copy_bytes(operands[0])
+    # ATen makes the output's gradient contiguous first (a sum's is an expanded scalar), in the layout it
+    # computes in, and a channels-last step the weight too: alive throughout
+    copies = _copy_bytes(operands[0]) if not last else _copy_bytes(operands[0], w, layout=_format_of(x))
+    return cpu_onednn.backward_bytes(*shapes, tuple(mask), **layout, transposed=transposed) + copies
 

@@ -191,7 +191,7 @@ def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, group
     reordered again, a blocked weight (and bias) gradient, then the plain ones. A transposed convolution's
     backward is the same pair of kernels with the roles of its channels swapped (its weight is Cin x Cout),
     without the strided one's second buffer."""
-    if channels_last or (transposed and groups > 1):
+    if transposed and groups > 1:
         return 0
     if transposed:
         w_shape = (w_shape[1], w_shape[0], *w_shape[2:])
@@ -199,6 +199,8 @@ def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, group
     k, in_sp, out_sp = prod(w_shape[2:]), prod(x_shape[2:]), prod(out_shape[2:])
     cg_in = c_in // groups
     grouped = groups > 1 and cg_in > 1
+    if channels_last:
+        return _channels_last_backward(n, c_in, c_out, k, in_sp, groups, mask, simd) * itemsize
     if grouped:  # per-group blocks, nothing padded (the forward's rule)
         pin, pout, wei = c_in, c_out, prod(w_shape)
     elif groups > 1:
@@ -229,6 +231,31 @@ def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, group
             src = n * pin * in_sp if c_in >= simd or groups > 1 else 0
             phases += [gx + dy + src + wei + gb_blk, gx + wei + gb_blk + gw + gb]
     return max(0, max(phases) - (gx + gw + gb)) * itemsize
+
+
+def _channels_last_backward(n, c_in, c_out, k, in_sp, groups: int, mask, simd: int) -> int:
+    """Elements held beyond the gradients by a channels-last backward: the data gradient is written in place,
+    with the weight reordered; the weight gradient is computed into oneDNN's blocked layout, then copied to the
+    plain one, with a second weight-sized buffer a moment. Its direct kernel takes a depthwise convolution as a
+    grouped one whose single channels are padded to a W x W block per group (the depthwise kernel refuses
+    channels-last weight gradients wider than 3): ConvNeXt's 7x7 depthwise layers hold W x W = 256 times their
+    weight with AVX-512."""
+    cg_in, cg_out = c_in // groups, c_out // groups
+    gx = n * c_in * in_sp if mask[0] else 0
+    gw, gb = c_out * cg_in * k, (c_out if mask[2] else 0)
+    if groups > 1 and cg_in == 1:
+        wei, gw_blk = _up(c_out, simd) * k, groups * simd * simd * k
+    elif groups > 1:
+        wei = gw_blk = groups * _up(cg_out, simd) * _up(cg_in, simd) * k
+    else:
+        wei = gw_blk = _up(c_out, simd) * (_up(c_in, simd) if c_in >= simd else c_in) * k
+    phases = [0]
+    if mask[0]:
+        phases.append(gx + wei)
+    if mask[1] or mask[2]:
+        gb_blk = _up(c_out, simd) if mask[2] else 0
+        phases += [gx + gw_blk + gb_blk, gx + gw_blk + gb_blk + gb + 2 * gw]
+    return max(0, max(phases) - (gx + gw + gb))
 
 
 def transposed_forward_bytes(x_shape, w_shape, out_shape, stride, groups: int, *, channels_last: bool,

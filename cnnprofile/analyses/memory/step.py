@@ -18,6 +18,7 @@ from torch.utils._pytree import tree_leaves
 
 from .. import formulas_backward  # noqa: F401  (registers the backward ops' formulas)
 from ..formulas import cost_of
+from ...dispatch.layout import channels_last_format
 from ...outputs import main_tensor
 from .amp import autocast_emulation
 from .optimizers import make_optimizer
@@ -171,8 +172,13 @@ class _Layers:
 
 
 def _meta(t: torch.Tensor, dtype: Optional[torch.dtype]) -> torch.Tensor:
+    # in the parameter's own layout: a channels-last weight gets channels-last gradients, which a plain
+    # stand-in would copy into its layout (AccumulateGrad matches the parameter's strides) where the real
+    # step does not
+    # (``empty_like`` would do, but to meta it runs torch's Python reference, which imports sympy)
     keep = dtype is None or not t.is_floating_point()
-    return torch.empty(t.shape, dtype=t.dtype if keep else dtype, device="meta")
+    return torch.empty(t.shape, dtype=t.dtype if keep else dtype, device="meta",
+                       memory_format=channels_last_format(t) or torch.contiguous_format)
 
 
 def _costs(rec) -> tuple:
