@@ -41,9 +41,10 @@ def _convolution(args, kwargs):
     # kernel returns a plain output there, which would send every later op of a channels-last network (a
     # ConvNeXt's after its first downsampling) down the layout it does not run in
     fmt = channels_last_format(x) or channels_last_format(w)
-    dense = all(t.is_contiguous() or (fmt is not None and t.is_contiguous(memory_format=fmt)) for t in (x, w))
-    if transposed or x.dim() != w.dim() or not dense or not _plain(*(t.contiguous() if fmt else t for t in (x, w))) \
-            or x.shape[1] != w.shape[1] * groups \
+    stated = _plain(x, w) if fmt is None else all(
+        t.is_meta and t.is_floating_point() and t.dtype == x.dtype
+        and (t.is_contiguous() or t.is_contiguous(memory_format=fmt)) for t in (x, w))
+    if transposed or x.dim() != w.dim() or not stated or x.shape[1] != w.shape[1] * groups \
             or len(stride) != spatial or len(padding) != spatial or len(dilation) != spatial:
         return None
     if bias is not None and (not _plain(bias) or bias.dtype != x.dtype or tuple(bias.shape) != (w.shape[0],)):

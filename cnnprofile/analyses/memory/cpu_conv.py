@@ -119,9 +119,6 @@ def _copy_bytes(*tensors, layout=torch.contiguous_format) -> int:
     return sum(t.numel() * t.element_size() for t in tensors if not t.is_contiguous(memory_format=layout))
 
 
-def _format_of(t):
-    return torch.channels_last_3d if t.dim() == 5 else torch.channels_last
-
 
 def transient_bytes(func, args, out) -> int:
     """Bytes that the CPU kernel behind this op allocates and frees inside itself: a slow path's column buffer,
@@ -154,19 +151,20 @@ def _onednn(func, x, w, out_shape, stride, padding, dilation, groups, mask, oper
     simd = cpu_onednn.vector_width()
     if simd is None or x.dtype != torch.float32:
         return 0
-    # ATen's mkldnn_conv_use_channels_last: the input's or the weight's suggested memory format
-    last = channels_last_format(x) is not None or channels_last_format(w) is not None
-    layout = dict(channels_last=last, simd=simd, threads=torch.get_num_threads())
-    shapes = (tuple(x.shape), tuple(w.shape), out_shape, list(stride), list(padding), list(dilation), groups)
-    copy = _copy_bytes(x) if not last else 0
-    if func is _CONV and transposed:
-        return cpu_onednn.transposed_forward_bytes(shapes[0], shapes[1], out_shape, shapes[3], groups,
-                                                   channels_last=layout["channels_last"],
-                                                   threads=layout["threads"]) + copy
+    # ATen's mkldnn_conv_use_channels_last: the input's or the weight's suggested memory format. ATen makes its
+    # operands contiguous in the layout it computes in first (a sum's gradient is an expanded scalar; a
+    # channels-last step's plain weight is copied): alive throughout
+    fmt = channels_last_format(x) or channels_last_format(w)
+    last, threads = fmt is not None, torch.get_num_threads()
     if func is _CONV:
-        return cpu_onednn.forward_bytes(*shapes, **layout) + copy
-    # ATen makes the output's gradient contiguous first (a sum's is an expanded scalar), in the layout it
-    # computes in, and a channels-last step the weight too: alive throughout
-    copies = _copy_bytes(operands[0]) if not last else _copy_bytes(operands[0], w, layout=_format_of(x))
-    return cpu_onednn.backward_bytes(*shapes, tuple(mask), **layout, transposed=transposed) + copies
-
+        copies = _copy_bytes(x) if not last else 0
+        if transposed:
+            return copies + cpu_onednn.transposed_forward_bytes(tuple(x.shape), tuple(w.shape), out_shape, stride,
+                                                                groups, channels_last=last, threads=threads)
+        return copies + cpu_onednn.forward_bytes(tuple(x.shape), tuple(w.shape), out_shape, list(stride),
+                                                 list(padding), list(dilation), groups, channels_last=last,
+                                                 simd=simd, threads=threads)
+    copies = _copy_bytes(operands[0], *((w,) if last else ()), layout=fmt or torch.contiguous_format)
+    return copies + cpu_onednn.backward_bytes(tuple(x.shape), tuple(w.shape), out_shape, list(stride),
+                                              list(padding), list(dilation), groups, tuple(mask),
+                                              channels_last=last, simd=simd, threads=threads, transposed=transposed)
