@@ -58,6 +58,18 @@ def _up(c: int, block: int) -> int:
     return -(-c // block) * block
 
 
+def _dense_weight(c_out: int, c_in: int, k: int, simd: int) -> int:
+    """Elements of an ungrouped weight in oneDNN's blocked layout: outputs padded to whole blocks, and inputs
+    too unless there are fewer than a block of them (a first layer's)."""
+    return _up(c_out, simd) * (_up(c_in, simd) if c_in >= simd else c_in) * k
+
+
+def _group_block(cg_in: int, cg_out: int, simd: int) -> Optional[int]:
+    """The channel block of a grouped (not depthwise) direct kernel, or None where it takes none: AVX-512's
+    kernel drops to 8 or 4 lanes for groups of fewer channels, unpadded; AVX2's needs whole blocks of 8."""
+    return next((b for b in ((16, 8, 4) if simd == 16 else (8,)) if cg_in % b == 0 and cg_out % b == 0), None)
+
+
 def _end_padding(l_pad: int, ow: int, iw: int, stride: int, ext_k: int) -> int:
     return (ow - 1) * stride + ext_k - (iw + l_pad)
 
@@ -73,17 +85,17 @@ def _l1_data_bytes() -> int:
         return 32 * 1024
 
 
-def _avx512_unroll(x, w, out, stride, padding, dilation, groups: int, first: bool, threads: int) -> int:
+def _avx512_unroll(x, w, out, stride, groups: int, first: bool, threads: int) -> int:
     """The output-row unroll ``ur_w`` of oneDNN's AVX-512 direct forward kernel (``jit_avx512_common_conv_fwd_
     kernel_t::init_conf``): the broadcast kind and output-channel blocking it picks decide it. The thread
     efficiency that picks the blocking is taken without the kernel's splitting of rows (``ow_block``)."""
     n, ow, iw, kw = x[0], out[-1], x[-1], w[-1]
-    if groups > 1 and (x[1] // groups == 1 or (x[1] // groups) % 4):  # depthwise, or no blocks: other kernels
+    oc_block = 16 if groups == 1 else _group_block(x[1] // groups, w[0] // groups, 16)
+    if oc_block is None or (groups > 1 and x[1] // groups == 1):  # depthwise, or no blocks: other kernels
         return min(ow, 28)
     oh = out[-2] if len(out) > 3 else 1
     kh, kd = (w[-2] if len(w) > 3 else 1), (w[2] if len(w) == 5 else 1)
     sh, sw = (stride[-2] if len(stride) > 1 else 1), stride[-1]
-    oc_block = 16 if groups == 1 else next(b for b in (16, 8, 4) if (x[1] // groups) % b == 0)
     oc = _up(w[0], 16) if groups == 1 else w[0] // groups
     ic_block = x[1] if first else oc_block
     nb_oc = oc // oc_block
@@ -117,7 +129,7 @@ def _direct_fits(x, w, out, stride, padding, dilation, groups: int, simd: int, f
     iw, ow, kw = x[-1], out[-1], w[-1]
     l_pad, s, ext = padding[-1], stride[-1], (kw - 1) * dilation[-1] + 1
     if simd == 16:
-        ur_w = _avx512_unroll(x, w, out, stride, padding, dilation, groups, first, threads)
+        ur_w = _avx512_unroll(x, w, out, stride, groups, first, threads)
         r_pad = max(0, _end_padding(l_pad, ow - ow % ur_w, iw, s, ext))
         return l_pad <= ur_w and r_pad <= ur_w
     ur_w = min(3, ow)
@@ -152,17 +164,14 @@ def forward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, groups
     if depthwise and not gemm:
         src, wei, dst = n * _up(c_in, simd) * in_sp, _up(c_out, simd) * k, n * _up(c_out, simd) * out_sp
     elif groups > 1 and not gemm:
-        block = next((b for b in ((16, 8, 4) if simd == 16 else (8,)) if cg_in % b == 0 and cg_out % b == 0), None)
-        if block is None:
+        if _group_block(cg_in, cg_out, simd) is None:
             gemm = True
         else:
             src, wei = n * c_in * in_sp, prod(w_shape)
-    elif first and not gemm:
-        wei, dst = _up(c_out, simd) * prod(w_shape[1:]), n * _up(c_out, simd) * out_sp
     elif not gemm:
-        src, wei, dst = n * _up(c_in, simd) * in_sp, _up(c_out, simd) * _up(c_in, simd) * k, \
-            n * _up(c_out, simd) * out_sp
-        if k == 1 and len(x_shape) == 4 and any(s > 1 for s in stride) and not any(padding):
+        src = 0 if first else n * _up(c_in, simd) * in_sp  # a first layer's input is read as it is
+        wei, dst = _dense_weight(c_out, c_in, k, simd), n * _up(c_out, simd) * out_sp
+        if not first and k == 1 and len(x_shape) == 4 and any(s > 1 for s in stride) and not any(padding):
             extra = threads * _up(c_in, simd) * out_sp  # the strided 1x1 kernel's unit-stride input copies
     held = max(src + wei + dst + extra, dst + out)
     return (held - out) * itemsize
@@ -206,8 +215,7 @@ def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, group
     elif groups > 1:
         pin, pout, wei = _up(c_in, simd), _up(c_out, simd), _up(c_out, simd) * k
     else:
-        pin, pout = _up(c_in, simd), _up(c_out, simd)
-        wei = pout * (pin if c_in >= simd else c_in) * k
+        pin, pout, wei = _up(c_in, simd), _up(c_out, simd), _dense_weight(c_out, c_in, k, simd)
     gx = n * c_in * in_sp if mask[0] else 0
     gw, gb = prod(w_shape), (c_out if mask[2] else 0)
     dy = n * pout * out_sp
@@ -248,7 +256,7 @@ def _channels_last_backward(n, c_in, c_out, k, in_sp, groups: int, mask, simd: i
     elif groups > 1:
         wei = gw_blk = groups * _up(cg_out, simd) * _up(cg_in, simd) * k
     else:
-        wei = gw_blk = _up(c_out, simd) * (_up(c_in, simd) if c_in >= simd else c_in) * k
+        wei = gw_blk = _dense_weight(c_out, c_in, k, simd)
     phases = [0]
     if mask[0]:
         phases.append(gx + wei)
