@@ -13,7 +13,8 @@
    reference architectures of ``FEW``, decided before any error was seen), refitted the way ``calibrate --base``
    does (``predict.fewshot``: each row less the misfit the 4090 fit left on that model, scales with a prior
    centred on the 4090's), scored on the rest of the 3090 file.
-Writes ``check.json`` and the shipped calibration ``rtx-4090.json`` (fitted on the whole 4090 file).
+Writes ``check.json`` and (``--ship``) the shipped calibration ``rtx-4090.json``, fitted on the whole 4090 file and
+carrying the scores of 2 as its transfer checks, which a prediction for an unmeasured device states.
 """
 import argparse
 import json
@@ -28,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnnprofile.devices import device_by_key  # noqa: E402
+from cnnprofile.devices import device_by_key, find_device  # noqa: E402
 from cnnprofile.predict.features import KernelArrays  # noqa: E402
 from cnnprofile.predict.fewshot import few_shot, model_key  # noqa: E402
 from cnnprofile.predict.fit import Sample, errors, fit  # noqa: E402
@@ -149,7 +150,6 @@ def transfer(params, rows, samples) -> dict:
 
 def bench_samples(path: str) -> tuple:
     """Our own H200 measurements (zoo models at their native input), recorded here."""
-    from cnnprofile.devices import find_device
     from cnnprofile.predict.features import model_arrays
 
     rows = read_results(path)
@@ -161,9 +161,10 @@ def bench_samples(path: str) -> tuple:
     return rows, samples
 
 
-def ship_calibration(path: str, rows, samples, cache: str, ship: bool):
+def ship_calibration(path: str, rows, samples):
     """The calibration users get for the RTX 4090, fitted through the library's own ``calibrate`` on the whole
-    file (the kernels read from the cache instead of recorded again); written into the package with --ship."""
+    file (the kernels read from the cache instead of recorded again); ``main`` adds the transfer checks and,
+    with --ship, writes it into the package."""
     from cnnprofile.predict.api import calibrate
 
     known = {(m.model, m.input_shape): s.arrays.at(1) if s.arrays.batch != 1 else s.arrays
@@ -172,10 +173,20 @@ def ship_calibration(path: str, rows, samples, cache: str, ship: bool):
     cal = replace(cal, fitted_on=(os.path.relpath(path),), notes=cal.notes + (
         "launch cost not fitted: the file's batches (256 to 1024) do not determine it; 5 us assumed",
         "fitted through benchmarks/predict_check.py; held-out errors by family folds in docs/benchmarks.md"))
-    if ship:
-        cal.save(str(Path(__file__).resolve().parent.parent / "cnnprofile" / "data" / "calibrations" / "rtx-4090.json"))
     print(f"calibration: {cal.rows} rows, {len(skipped)} skipped, in-sample median |error| {cal.fit_median_error}")
     return cal
+
+
+def check_of(summary_: dict, scored_on: str) -> dict:
+    """A transfer check as the calibration carries it (``Calibration.transfer_checks``)."""
+    return {"rows": summary_["rows"], "median_abs_error": summary_["median_abs_error"],
+            "median_signed_error": summary_["median_signed_error"], "scored_on": scored_on}
+
+
+def describe(rows) -> str:
+    steps = ", ".join(sorted({m.step.label for m in rows}))
+    batches = sorted({m.batch for m in rows})
+    return f"{steps}, batch {batches[0]}-{batches[-1]}" if len(batches) > 1 else f"{steps}, batch {batches[0]}"
 
 
 def main():
@@ -195,7 +206,7 @@ def main():
     result = {"4090_rows": len(rows), "families": len({family(m.architecture) for m in rows}), "folds": FOLDS}
     result["held_out_models"] = held_out(rows, samples, cols)
 
-    cal = ship_calibration(args.t4090, rows, samples, args.cache, args.ship)
+    cal = ship_calibration(args.t4090, rows, samples)
     full = cal.params
     result["4090_in_sample"] = transfer(full, rows, samples)
     rows3, samples3 = load(read_results(args.t3090), args.cache, d3090)
@@ -219,6 +230,14 @@ def main():
         result["h200_from_4090_batch_64_up"] = transfer(full, [rows_h[i] for i in big], [samples_h[i] for i in big])
         result["h200_rows"] = [(m.model, m.batch, m.step.label, round(m.seconds * 1e3, 3),
                                 round(float(e), 3)) for m, e in zip(rows_h, errors(samples_h, full))]
+    checks = {"rtx-3090": check_of(result["3090_from_4090"], f"timm's {os.path.basename(args.t3090)}, "
+                                                               f"{describe(rows3)}")}
+    if "h200_from_4090" in result:
+        checks[find_device(rows_h[0].device).key] = check_of(
+            result["h200_from_4090"], f"bench runs {os.path.basename(args.h200)}, {describe(rows_h)}")
+    cal = replace(cal, transfer_checks=checks)
+    if args.ship:
+        cal.save(str(Path(__file__).resolve().parent.parent / "cnnprofile" / "data" / "calibrations" / "rtx-4090.json"))
     result["calibration_4090"] = full
     with open(os.path.join(args.out, "check.json"), "w") as f:
         json.dump(result, f, indent=1)

@@ -58,6 +58,28 @@ def test_a_device_without_a_calibration_gets_the_4090s_and_says_so():
     assert doc["step"] == "fp32+tf32"
 
 
+def test_a_transferred_prediction_states_how_the_same_transfer_did_on_measured_devices():
+    # The shipped calibration's own fit error is the 4090's; for a device nobody measured, what the output can
+    # honestly claim is how the transfer did zero-shot elsewhere, the device itself first where it was scored.
+    checks = json.loads(Path(shipped_calibration("rtx-4090")).read_text())["transfer_checks"]
+    assert {"rtx-3090", "h200-sxm"} <= set(checks)
+    said = json.loads(run("predict", "resnet18", "--device", "h200-sxm", "--format", "json").output)["calibration"]
+    for key, c in checks.items():
+        name = "this device" if key == "h200-sxm" else key
+        assert f"{name} {100 * c['median_abs_error']:.1f}% over {c['rows']:,} rows" in said
+    assert said.index("this device") < said.index("rtx-3090")
+    assert checks["h200-sxm"]["median_signed_error"] < 0 and "predicted faster than measured" in said
+    text = run("predict", "resnet18", "--device", "a100-80gb-sxm").output
+    assert f"h200-sxm {100 * checks['h200-sxm']['median_abs_error']:.1f}%" in text
+
+
+def test_a_calibration_never_scored_on_another_device_says_its_transfer_error_is_unknown():
+    from cnnprofile.predict.api import transfer_record
+    from cnnprofile.predict.calibration import Calibration
+
+    assert "error here is unknown" in transfer_record(Calibration("rtx-4090", {}), "h100-sxm")
+
+
 @pytest.mark.parametrize("args, text", [
     (["predict", "resnet18", "--device", "rtx-9999"], "unknown device 'rtx-9999'; known: "),
     (["predict", "resnet18", "--device", "cpu"], "no calibration for cpu"),

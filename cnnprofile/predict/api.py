@@ -109,7 +109,26 @@ def calibration_for(device: str, path: str | None = None) -> tuple:
     if base is None:
         raise InputError(f"no calibration for {device!r}: run 'cnnprofile calibrate' on measurements of it")
     cal = load(str(base))
-    return cal, f"transferred from {cal.device} through datasheet peaks (no measurements of {device})"
+    fitted = "" if cal.fit_median_error is None else f", median |error| {100 * cal.fit_median_error:.1f}% there"
+    where = (f"transferred from {cal.device} through datasheet peaks (no measurements of {device}; fitted on "
+             f"{cal.device}'s{fitted}); " + transfer_record(cal, device))
+    # its fit error is the base device's, not one of this device's rows: carried in ``where`` only
+    return replace(cal, device=device, transferred_from=cal.device, fit_median_error=None), where
+
+
+def transfer_record(cal: Calibration, device: str) -> str:
+    """How ``cal`` did when moved zero-shot to devices it was scored on, the target ``device`` first: what a
+    prediction for an unmeasured device can honestly claim, where the fit's own error claims nothing."""
+    checks = sorted(cal.transfer_checks.items(), key=lambda kv: (kv[0] != device, kv[0]))
+    if not checks:
+        return "no zero-shot transfer of this calibration has been scored: its error here is unknown"
+    said = []
+    for key, c in checks:
+        signed = c["median_signed_error"]
+        lean = "" if abs(signed) < 0.05 else f", predicted {'faster' if signed < 0 else 'slower'} than measured"
+        said.append(f"{'this device' if key == device else key} {100 * c['median_abs_error']:.1f}% over "
+                    f"{c['rows']:,} rows{lean} ({c['scored_on']})")
+    return "the same transfer scored zero-shot, median |error|: " + "; ".join(said)
 
 
 def _layer(name: str, sel: np.ndarray, arrays: KernelArrays, times, scale: float) -> LayerPrediction:
@@ -244,4 +263,4 @@ def calibrate(results: list, *, device: str, base: str | None = None, cache: dic
 
 
 __all__ = ["CONVENTION", "LayerPrediction", "Prediction", "calibrate", "calibration_for", "parse_step", "predict",
-           "predict_arrays", "prediction_setup", "samples_of", "with_prediction"]
+           "predict_arrays", "prediction_setup", "samples_of", "transfer_record", "with_prediction"]

@@ -2,8 +2,9 @@
 
 A JSON file per device: the fraction of each roof each kernel class reaches, the launch cost and the fill
 terms, its provenance (what it was fitted on, when, with which step, the fit's error, and, for a device nobody
-measured, the calibration it was transferred from through the datasheet peaks), and the misfit left on each
-fitted model, which a few-shot fit on another device takes off that model's rows (``predict.fewshot``).
+measured, the calibration it was transferred from through the datasheet peaks), the misfit left on each
+fitted model, which a few-shot fit on another device takes off that model's rows (``predict.fewshot``), and how
+far off the calibration was when transferred zero-shot to devices whose measurements it was scored on.
 """
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ class Calibration:
     # "model@CxHxW" -> log(predicted / measured) of that fitted row: what the time model gets wrong about that
     # network, which a few-shot fit from this calibration takes off the same model's row on another device
     misfit: dict = field(default_factory=dict)
+    # device key -> how this calibration did when moved, unchanged but for the datasheet peaks, to measurements
+    # of that device it never saw: {"rows", "median_abs_error", "median_signed_error", "scored_on"}. A
+    # prediction for a device nobody measured states these, since its own fit error says nothing of a transfer.
+    transfer_checks: dict = field(default_factory=dict)
     schema: str = SCHEMA
 
     def to_json(self) -> str:
