@@ -18,7 +18,9 @@ first layer (Cin < W)      the input is read as it is; the weight padded on its 
 grouped                    per-group channels in blocks of 16, 8 or 4 (AVX-512; AVX2: 8), unpadded; none of
                            those: the GEMM kernel below
 depthwise                  as direct, the weight one channel per group
-1x1, 2-D, strided          as direct, plus a unit-stride copy of the input per thread (oneDNN's "rtus")
+1x1, 2-D, strided, the     as direct, plus a unit-stride copy of the input per thread (oneDNN's "rtus");
+input exactly output x     backward, the weight gradient's copies of a few channel blocks per thread
+stride (else: direct)      (``nb_bcast_blocking``)
 GEMM (the padding is       no reorders; the output in plain layout, copied; its im2col buffer is NOT counted
 wider than the kernel's    (oneDNN sizes it from the L2 cache, a few hundred kB per thread here)
 row unroll, or grouped
@@ -31,8 +33,8 @@ their backward is the convolution's pair of kernels with the channels' roles swa
 
 Each figure is checked against the CPU allocator in tests/test_memory_onednn.py. Not modelled (docs/memory.md
 has their sizes): oneDNN's scratchpads of a few hundred bytes to a few kB (the brgemm kernels' 12 kB among
-them), the GEMM forward kernel's im2col buffer, the brgemm deconvolution's per-thread buffers, the strided 1x1
-kernels' backward buffers, the direct weight gradient's per-thread reduction copies, other dtypes than float32.
+them), the GEMM forward kernel's im2col buffer, the brgemm deconvolution's per-thread buffers, the direct
+weight gradient's per-thread reduction copies (AVX2's strided 1x1 one among them), other dtypes than float32.
 """
 from __future__ import annotations
 
@@ -171,10 +173,32 @@ def forward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, groups
     elif not gemm:
         src = 0 if first else n * _up(c_in, simd) * in_sp  # a first layer's input is read as it is
         wei, dst = _dense_weight(c_out, c_in, k, simd), n * _up(c_out, simd) * out_sp
-        if not first and k == 1 and len(x_shape) == 4 and any(s > 1 for s in stride) and not any(padding):
-            extra = threads * _up(c_in, simd) * out_sp  # the strided 1x1 kernel's unit-stride input copies
+        if not first and _unit_stride_copies(x_shape, w_shape, out_shape, stride, padding):
+            extra = threads * _up(c_in, simd) * out_sp + _PAD // itemsize  # one reduced image per thread
     held = max(src + wei + dst + extra, dst + out)
     return (held - out) * itemsize
+
+
+def _unit_stride_copies(x, w, out, stride, padding) -> bool:
+    """Whether oneDNN runs this convolution as its 1x1 kernel on a unit-stride copy of the input ("reduce to
+    unit stride", ``rtus_prepare``): a strided, unpadded 2-D 1x1 convolution whose input is exactly the
+    output times the stride; one with rows left over takes the direct kernel, without the copies."""
+    return (len(x) == 4 and prod(w[2:]) == 1 and any(s > 1 for s in stride) and not any(padding)
+            and all(o * s == i for o, s, i in zip(out[2:], stride, x[2:])))
+
+
+def _weight_gradient_channel_blocks(c_in: int, simd: int) -> int:
+    """Input-channel blocks the strided 1x1 weight-gradient kernel copies per thread at once
+    (``nb_bcast_blocking`` of ``init_conf``). AVX-512: the smallest divisor of the block count of at least 5
+    that leaves no remainder (``best_divider``), the count itself below 5; AVX2: the count halved or thirded
+    while above 9."""
+    blocks = _up(c_in, simd) // simd
+    if simd == 16:
+        low = min(5, blocks)
+        return min(d for d in range(low, blocks + 1) if blocks % d == 0) if blocks else 0
+    while blocks > 9 and (blocks % 2 == 0 or blocks % 3 == 0):
+        blocks //= 2 if blocks % 2 == 0 else 3
+    return blocks
 
 
 _PAD = 128  # oneDNN aligns each buffer it books in a scratchpad to 128 bytes
@@ -237,7 +261,10 @@ def backward_bytes(x_shape, w_shape, out_shape, stride, padding, dilation, group
             phases += [gx + gw + scratch + gb_blk, gx + gw + gb_blk + gw + gb]
         else:
             src = n * pin * in_sp if c_in >= simd or groups > 1 else 0
-            phases += [gx + dy + src + wei + gb_blk, gx + wei + gb_blk + gw + gb]
+            rtus = 0  # the strided 1x1 kernel's unit-stride copies: a few channel blocks per thread
+            if groups == 1 and c_in >= simd and _unit_stride_copies(x_shape, w_shape, out_shape, stride, padding):
+                rtus = threads * _weight_gradient_channel_blocks(c_in, simd) * simd * out_sp + _PAD // itemsize
+            phases += [gx + dy + src + wei + gb_blk + rtus, gx + wei + gb_blk + gw + gb]
     return max(0, max(phases) - (gx + gw + gb)) * itemsize
 
 
