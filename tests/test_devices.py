@@ -141,8 +141,20 @@ def test_calibrations_ship_as_package_data():
 def test_the_listing_says_which_devices_ship_a_calibration():
     table = devices_table(calibration=lambda key: f"/x/{key}.json" if key == "b200" else None)
     calibrated = {row[0]: row[-1] for row in table.rows}
-    assert calibrated["b200"] == "yes" and calibrated["h100-sxm"] == "no" and calibrated["cpu"] == "no"
+    assert calibrated["b200"] == "shipped" and calibrated["h100-sxm"] == "no" and calibrated["cpu"] == "no"
     assert next(r for r in table.records if r["key"] == "b200")["calibration"] == "/x/b200.json"
+
+
+def test_the_listing_says_which_calibration_a_device_without_one_gets_and_how_the_move_scored():
+    check = {"rows": 32, "median_abs_error": 0.585, "median_signed_error": -0.585, "scored_on": "runs"}
+    table = devices_table(calibration=lambda key: "/x/b200.json" if key == "b200" else None,
+                          transfer=("b200", {"h200-sxm": check, "b200": check}))
+    calibrated = {row[0]: row[-1] for row in table.rows}
+    assert calibrated["h200-sxm"] == "moved from b200, scored 58.5%"
+    assert calibrated["h100-sxm"] == "moved from b200"
+    assert calibrated["b200"] == "shipped" and calibrated["cpu"] == "no"  # a GPU's fractions say nothing of a CPU
+    record = next(r for r in table.records if r["key"] == "h200-sxm")
+    assert record["transferred_from"] == "b200" and record["transfer_check"] == check
 
 
 def _run(*args):

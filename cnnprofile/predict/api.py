@@ -116,6 +116,13 @@ def calibration_for(device: str, path: str | None = None) -> tuple:
     return replace(cal, device=device, transferred_from=cal.device, fit_median_error=None), where
 
 
+def transfer_base() -> tuple:
+    """(the device key whose shipped calibration a GPU without one gets, its zero-shot checks by device key),
+    or (None, {}) where none ships."""
+    base = shipped_calibration(TRANSFER_FROM)
+    return (TRANSFER_FROM, dict(load(str(base)).transfer_checks)) if base else (None, {})
+
+
 def transfer_record(cal: Calibration, device: str) -> str:
     """How ``cal`` did when moved zero-shot to devices it was scored on, the target ``device`` first: what a
     prediction for an unmeasured device can honestly claim, where the fit's own error claims nothing."""
@@ -263,4 +270,5 @@ def calibrate(results: list, *, device: str, base: str | None = None, cache: dic
 
 
 __all__ = ["CONVENTION", "LayerPrediction", "Prediction", "calibrate", "calibration_for", "parse_step", "predict",
-           "predict_arrays", "prediction_setup", "samples_of", "transfer_record", "with_prediction"]
+           "predict_arrays", "prediction_setup", "samples_of", "transfer_base", "transfer_record",
+           "with_prediction"]
