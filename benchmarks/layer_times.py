@@ -45,8 +45,65 @@ def whole_forward_ms(run, make_timer, reps: int) -> list:
     return time_iterations(make_timer(), run, reps)
 
 
+def predicted_rows(t, rows: list, peak, batch: int, dtype_name: str, cuda: bool, calibration) -> dict:
+    """The latency predictor's view of the traced pass ``t``: seconds and dominant kernel class per graph row
+    (the rows ``join`` lines the measured layers up with), the whole pass, and where the calibration is from."""
+    import numpy as np
+    import torch
+
+    from cnnprofile.analyses.kernels import CLASSES
+    from cnnprofile.predict.api import prediction_setup
+    from cnnprofile.predict.features import traced_arrays
+    from cnnprofile.predict.measurements import Step
+    from cnnprofile.predict.model import kernel_times
+
+    from cnnprofile.devices import CPU_KEY
+
+    # the CPU bound's name carries its thread count; its key is "cpu"
+    _, cal, where = prediction_setup(peak.key if cuda else CPU_KEY, batch, calibration)
+    # the step this script runs: the model cast to the dtype, TF32 as the process allows it
+    step = Step(dtype_name, None, tf32_conv=cuda and torch.backends.cudnn.allow_tf32,
+                tf32_matmul=cuda and torch.backends.cuda.matmul.allow_tf32)
+    arrays = traced_arrays(t)
+    times = kernel_times(arrays, cal.params, peak, step)
+    inside = arrays.row >= 0
+    seconds = np.zeros(len(rows))
+    by_class = np.zeros((len(rows), len(CLASSES)))
+    np.add.at(by_class, (arrays.row[inside], arrays.cls[inside].astype(int)), times.total[inside])
+    seconds = by_class.sum(axis=1)
+    return {"seconds": seconds.tolist(),
+            "cls": [CLASSES[int(i)] if s > 0 else None for i, s in zip(by_class.argmax(axis=1), seconds)],
+            "total_s": times.seconds, "outside_rows_s": float(times.total[~inside].sum()),
+            "calibration": where, "step": step.label}
+
+
+def against_prediction(layers: list, predicted: dict, forward_ms: float) -> dict:
+    """Measured leaf layers against their predicted times, summed per dominant kernel class (the rows a hook
+    timed only; functional rows are in the whole pass), the whole pass, and the layers the prediction misses
+    by most milliseconds."""
+    by_class: dict = {}
+    paired = []
+    for x, ms, cls in zip(layers, predicted["seconds"], predicted["cls"]):
+        if x.measured_ms is None or cls is None:
+            continue
+        pred = ms * 1e3
+        c = by_class.setdefault(cls, {"layers": 0, "measured_ms": 0.0, "predicted_ms": 0.0})
+        c["layers"] += 1
+        c["measured_ms"] += x.measured_ms
+        c["predicted_ms"] += pred
+        paired.append({"name": x.name, "call": x.call, "class": cls, "measured_ms": x.measured_ms,
+                       "predicted_ms": pred})
+    for c in by_class.values():
+        c["error"] = c["predicted_ms"] / c["measured_ms"] - 1 if c["measured_ms"] else None
+    total = predicted["total_s"] * 1e3
+    return {"calibration": predicted["calibration"], "step": predicted["step"],
+            "forward_measured_ms": forward_ms, "forward_predicted_ms": total, "forward_error": total / forward_ms - 1,
+            "by_class": dict(sorted(by_class.items(), key=lambda kv: -kv[1]["measured_ms"])),
+            "furthest_off": sorted(paired, key=lambda p: -abs(p["predicted_ms"] - p["measured_ms"]))[:5]}
+
+
 def measure(model_name: str, batch: int, dtype_name: str, device: str, peak_key: str, reps: int, warmup: int,
-            channels_last: bool) -> dict:
+            channels_last: bool, predict: bool = False, calibration: str | None = None) -> dict:
     import torch
 
     from cnnprofile.bench.layer_times import furthest_below, join, time_layers
@@ -67,8 +124,9 @@ def measure(model_name: str, batch: int, dtype_name: str, device: str, peak_key:
     traffic = traffic_of(graph, name, shape, dtype_name)
     roof = roofline(traffic, peak,
                     tf32=not cuda or torch.backends.cudnn.allow_tf32 or torch.backends.cuda.matmul.allow_tf32)
+    predicted = predicted_rows(t, rows, peak, batch, dtype_name, cuda, calibration) if predict else None
     t_trace = time.perf_counter() - t0
-    del graph  # it keeps every meta tensor of the trace alive
+    del graph, t  # they keep every meta tensor of the trace alive
 
     if cuda:
         torch.backends.cudnn.benchmark = True
@@ -98,6 +156,7 @@ def measure(model_name: str, batch: int, dtype_name: str, device: str, peak_key:
     layers = join(times, rows, traffic.layers, roof.layers)
     top = furthest_below(layers, 3)
     timed = [x for x in layers if x.measured_ms is not None]
+    extra = {"against_prediction": against_prediction(layers, predicted, median(forward))} if predicted else {}
     return {
         "model": name, "input_shape": list(shape), "dtype": dtype_name, "device": device,
         "device_name": device_name, "channels_last": channels_last, "reps": reps, "warmup": warmup,
@@ -109,6 +168,7 @@ def measure(model_name: str, batch: int, dtype_name: str, device: str, peak_key:
         "sum_of_least_times_ms": roof.lower_bound_s * 1e3, "trace_s": t_trace,
         "layers": [{**asdict(x), "ratio": x.ratio} for x in layers],
         "furthest_below_roofline": [{**asdict(x), "ratio": x.ratio} for x in top],
+        **extra,
     }
 
 
@@ -130,6 +190,17 @@ def report(doc: dict) -> str:
         lines.append(f"  {x['name']} (call {x['call']}, {x['type']}, {x['bound']}-bound): "
                      f"{x['measured_ms'] * 1e3:.1f} us measured vs {x['least_time_ms'] * 1e3:.1f} us bound, "
                      f"x{x['ratio']:.1f}")
+    p = doc.get("against_prediction")
+    if p:
+        lines += ["", f"Predicted ({p['step']}; calibration: {p['calibration']}): whole pass "
+                      f"{p['forward_predicted_ms']:.3f} ms against {p['forward_measured_ms']:.3f} ms measured "
+                      f"({100 * p['forward_error']:+.1f}%); timed layers by their dominant kernel class:"]
+        for cls, c in p["by_class"].items():
+            err = "-" if c["error"] is None else f"{100 * c['error']:+.1f}%"
+            lines.append(f"  {cls:<12} {c['layers']:>4} layers  measured {c['measured_ms']:9.3f} ms  predicted "
+                         f"{c['predicted_ms']:9.3f} ms  {err}")
+        lines.append("Furthest off (predicted - measured): " + "; ".join(
+            f"{x['name']} {x['predicted_ms'] - x['measured_ms']:+.3f} ms" for x in p["furthest_off"]))
     return "\n".join(lines) + "\n"
 
 
@@ -143,6 +214,10 @@ def main(argv=None) -> int:
     p.add_argument("--reps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--no-channels-last", action="store_true")
+    p.add_argument("--predict", action="store_true",
+                   help="also predict every layer (cnnprofile predict's model) and compare, per kernel class")
+    p.add_argument("--calibration", default=None,
+                   help="with --predict: a calibration of the peak's device (default: shipped, else transferred)")
     p.add_argument("--out", required=True, help="where to write the JSON")
     a = p.parse_args(argv)
 
@@ -152,7 +227,8 @@ def main(argv=None) -> int:
 
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        doc = measure(a.model, a.batch, a.dtype, device, a.device_peak, a.reps, a.warmup, not a.no_channels_last)
+        doc = measure(a.model, a.batch, a.dtype, device, a.device_peak, a.reps, a.warmup, not a.no_channels_last,
+                      a.predict, a.calibration)
     except CnnprofileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@ model's own layers advance, so every measured time is known exactly, then the sc
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -114,3 +115,29 @@ def test_script_runs_on_cpu_without_fvcore_or_torchvision(tmp_path):
     # On the CPU upper bound no layer can beat its roofline.
     assert all(x["ratio"] >= 1 for x in timed if x["ratio"] is not None)
     assert "Furthest below their roofline bound" in done.stdout
+
+
+def test_script_compares_each_layer_with_the_latency_prediction(tmp_path):
+    # The GPU proof runs this with --predict to see which kernel classes the predictor gets wrong; on the CPU
+    # the plumbing is what is checked: the same step and calibration as `cnnprofile predict`, and the
+    # per-class sums made of the timed layers only.
+    from cnnprofile.predict.api import parse_step, predict
+
+    out = tmp_path / "layers.json"
+    cal = Path(__file__).resolve().parent.parent / "reports" / "predict" / "cpu-calibration.json"
+    # the CPU's roofs count the process's threads: the script runs with as many as this process
+    code = (f"import sys, runpy, torch; torch.set_num_threads({torch.get_num_threads()}); "
+            "sys.argv = ['layer_times.py', 'lenet5', '--batch', '2', '--dtype', 'float32', '--device', 'cpu', "
+            f"'--device-peak', 'cpu', '--reps', '3', '--warmup', '1', '--predict', '--calibration', {str(cal)!r}, "
+            f"'--out', {str(out)!r}]; runpy.run_path('benchmarks/layer_times.py', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    p = json.loads(out.read_text())["against_prediction"]
+    alone = predict("lenet5", device="cpu", batch=2, step=parse_step("float32"), calibration=str(cal))
+    assert p["forward_predicted_ms"] == pytest.approx(alone.seconds * 1e3, rel=1e-9)
+    assert p["step"] == alone.step == "fp32" and p["calibration"] == str(cal)
+    layers = json.loads(out.read_text())["layers"]
+    timed = sum(x["measured_ms"] for x in layers if x["measured_ms"] is not None)
+    assert sum(c["measured_ms"] for c in p["by_class"].values()) == pytest.approx(timed)
+    assert sum(c["predicted_ms"] for c in p["by_class"].values()) <= p["forward_predicted_ms"] + 1e-9
+    assert {"conv", "matmul"} <= set(p["by_class"]) and "Predicted (fp32" in done.stdout
