@@ -102,6 +102,16 @@ def dominant_class(sample, params) -> str:
     return CLASSES[int(per.argmax())]
 
 
+def by_class(dominant: list, err: np.ndarray) -> dict:
+    """Errors grouped by the kernel class that takes most of each row's predicted time."""
+    out = {}
+    for c in sorted(set(dominant)):
+        sel = np.array([d == c for d in dominant])
+        out[c] = dict(rows=int(sel.sum()), median_abs_error=round(float(np.median(np.abs(err[sel]))), 4),
+                      median_signed_error=round(float(np.median(err[sel])), 4))
+    return out
+
+
 def held_out(rows, samples, cols) -> dict:
     pred = np.zeros(len(rows))
     base = {"macs": np.zeros(len(rows)), "lsq": np.zeros(len(rows))}
@@ -125,12 +135,7 @@ def held_out(rows, samples, cols) -> dict:
     for name, p in base.items():
         out[f"baseline_{name}"] = summary(p[ok] / measured[ok] - 1, p[ok], measured[ok])
     err = pred / measured - 1
-    by_class = {}
-    for c in sorted(set(dominant)):
-        sel = np.array([d == c for d in dominant])
-        by_class[c] = dict(rows=int(sel.sum()), median_abs_error=round(float(np.median(np.abs(err[sel]))), 4),
-                           median_signed_error=round(float(np.median(err[sel])), 4))
-    out["by_dominant_class"] = by_class
+    out["by_dominant_class"] = by_class(dominant, err)
     worst = np.argsort(-np.abs(err))[:15]
     out["worst"] = [(rows[i].architecture, rows[i].input_shape[-1], rows[i].batch, round(float(err[i]), 3))
                     for i in worst]
@@ -142,10 +147,13 @@ def held_out(rows, samples, cols) -> dict:
     return out
 
 
-def transfer(params, rows, samples) -> dict:
+def transfer(params, rows, samples, classes: bool = False) -> dict:
     measured = np.array([s.seconds for s in samples])
     err = errors(samples, params)
-    return summary(err, measured * (1 + err), measured)
+    out = summary(err, measured * (1 + err), measured)
+    if classes:
+        out["by_dominant_class"] = by_class([dominant_class(s, params) for s in samples], err)
+    return out
 
 
 def bench_samples(path: str) -> tuple:
@@ -210,7 +218,7 @@ def main():
     full = cal.params
     result["4090_in_sample"] = transfer(full, rows, samples)
     rows3, samples3 = load(read_results(args.t3090), args.cache, d3090)
-    result["3090_from_4090"] = transfer(full, rows3, samples3)
+    result["3090_from_4090"] = transfer(full, rows3, samples3, classes=True)
     few = [i for i, m in enumerate(rows3) if m.architecture in FEW and m.input_shape[-1] == 224]
     few = sorted(few, key=lambda i: FEW.index(rows3[i].architecture))[:len(FEW)]
     scaled = few_shot([samples3[i] for i in few], [model_key(rows3[i].model, rows3[i].input_shape) for i in few], cal)
@@ -225,7 +233,7 @@ def main():
     result["3090_over_4090_throughput_heavy"] = round(float(np.median([t4[a] / t3[a] for a in heavy])), 3)
     if os.path.exists(args.h200):
         rows_h, samples_h = bench_samples(args.h200)
-        result["h200_from_4090"] = transfer(full, rows_h, samples_h)
+        result["h200_from_4090"] = transfer(full, rows_h, samples_h, classes=True)
         big = [i for i, m in enumerate(rows_h) if m.batch >= 64]
         result["h200_from_4090_batch_64_up"] = transfer(full, [rows_h[i] for i in big], [samples_h[i] for i in big])
         result["h200_rows"] = [(m.model, m.batch, m.step.label, round(m.seconds * 1e3, 3),
