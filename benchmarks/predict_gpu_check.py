@@ -85,19 +85,21 @@ def preregister(out: str) -> dict:
     return report
 
 
-def measure(out: str, prereg: dict, min_time: float) -> None:
+def measure(out: str, prereg: dict, min_time: float, device: str = "cuda") -> None:
+    """Time the registered cells with bench's harness on ``device`` (the CPU only to check this path without
+    a GPU: its rows are scored against no registration)."""
     import torch
 
     from cnnprofile.bench.backends import select_backend
     from cnnprofile.bench.runner import BenchConfig, run_sweep
     from cnnprofile.sources import resolve_model
 
-    if not torch.cuda.is_available():
+    if device == "cuda" and not torch.cuda.is_available():
         print("no CUDA GPU: --measure needs one", file=sys.stderr)
         raise SystemExit(2)
     cfg = BenchConfig(batch_sizes=tuple(prereg["batches"]), dtype="float16", autocast=True, min_time_s=min_time)
     sources = [resolve_model(f"timm:{name}") for name in prereg["models"]]
-    run_sweep(sources, cfg, select_backend("cuda"), out,
+    run_sweep(sources, cfg, select_backend(device), out,
               on_result=lambda r: print(f"{r.model} b{r.batch_size}: {r.status} "
                                         f"{r.latency_ms.median if r.latency_ms else '-'} ms", flush=True))
 

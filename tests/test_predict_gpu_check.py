@@ -68,3 +68,17 @@ def test_a_card_without_registered_predictions_is_refused(tmp_path, registered):
     path.write_text(text)
     with pytest.raises(SystemExit, match="no predictions registered"):
         check.score(str(path), registered)
+
+
+def test_the_measuring_path_writes_rows_of_the_registered_step(tmp_path):
+    # The GPU run is one shot: its harness call is checked here on the CPU (one small registered model, one
+    # batch, a short window), so a broken argument shows before a GPU is lent, not on it.
+    out = tmp_path / "cells.jsonl"
+    check.measure(str(out), {"models": ["lcnet_075"], "batches": [1]}, min_time=0.05, device="cpu")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["status"] == "ok", rows
+    assert rows[0]["model"] == "timm:lcnet_075" and rows[0]["batch_size"] == 1
+    assert rows[0]["autocast"] is True and rows[0]["dtype"] == "float16" and rows[0]["latency_ms"]["median"] > 0
+    from cnnprofile.predict.measurements import read_results
+
+    assert read_results(str(out))[0].step.label == check._step().label  # scored as the step registered
