@@ -8,6 +8,8 @@
 #      (benchmarks/layer_times.py --predict) next to its predicted time, summed per dominant kernel class, for
 #      the zoo's ResNet-50 (the one the H200 bench runs timed) and every fifth registered model from the first
 #      (a rule, not a choice), batch 256, float16, NCHW. A failure here loses only its own model.
+# Needs this package's Python dependencies and timm 1.0.31 or later (models the run's timm lacks are named and
+# left out, then scored as missing); timm is pure Python, so its wheel can travel with the tree.
 # Usage: bash benchmarks/gpu_predict_proof.sh OUTDIR
 set -euo pipefail
 out="${1:?usage: gpu_predict_proof.sh OUTDIR}"

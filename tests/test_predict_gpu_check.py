@@ -82,3 +82,11 @@ def test_the_measuring_path_writes_rows_of_the_registered_step(tmp_path):
     from cnnprofile.predict.measurements import read_results
 
     assert read_results(str(out))[0].step.label == check._step().label  # scored as the step registered
+
+
+def test_a_registered_model_the_installed_timm_lacks_is_left_out_not_fatal(tmp_path, capsys):
+    out = tmp_path / "cells.jsonl"
+    check.measure(str(out), {"models": ["no_such_model_in_timm", "lcnet_075"], "batches": [1]}, min_time=0.05,
+                  device="cpu")
+    assert "lacks 1 registered models, left out: no_such_model_in_timm" in capsys.readouterr().out
+    assert [json.loads(line)["model"] for line in out.read_text().splitlines()] == ["timm:lcnet_075"]
