@@ -70,23 +70,18 @@ def test_a_card_without_registered_predictions_is_refused(tmp_path, registered):
         check.score(str(path), registered)
 
 
-def test_the_measuring_path_writes_rows_of_the_registered_step(tmp_path):
+def test_the_measuring_path_writes_rows_of_the_registered_step_and_skips_what_timm_lacks(tmp_path, capsys):
     # The GPU run is one shot: its harness call is checked here on the CPU (one small registered model, one
-    # batch, a short window), so a broken argument shows before a GPU is lent, not on it.
-    out = tmp_path / "cells.jsonl"
-    check.measure(str(out), {"models": ["lcnet_075"], "batches": [1]}, min_time=0.05, device="cpu")
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == 1 and rows[0]["status"] == "ok", rows
-    assert rows[0]["model"] == "timm:lcnet_075" and rows[0]["batch_size"] == 1
-    assert rows[0]["autocast"] is True and rows[0]["dtype"] == "float16" and rows[0]["latency_ms"]["median"] > 0
+    # batch, a short window), so a broken argument shows before a GPU is lent, not on it; and a model the
+    # machine's timm does not have is named and left out rather than ending the run.
     from cnnprofile.predict.measurements import read_results
 
-    assert read_results(str(out))[0].step.label == check._step().label  # scored as the step registered
-
-
-def test_a_registered_model_the_installed_timm_lacks_is_left_out_not_fatal(tmp_path, capsys):
     out = tmp_path / "cells.jsonl"
     check.measure(str(out), {"models": ["no_such_model_in_timm", "lcnet_075"], "batches": [1]}, min_time=0.05,
                   device="cpu")
     assert "lacks 1 registered models, left out: no_such_model_in_timm" in capsys.readouterr().out
-    assert [json.loads(line)["model"] for line in out.read_text().splitlines()] == ["timm:lcnet_075"]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["status"] == "ok", rows
+    assert rows[0]["model"] == "timm:lcnet_075" and rows[0]["batch_size"] == 1
+    assert rows[0]["autocast"] is True and rows[0]["dtype"] == "float16" and rows[0]["latency_ms"]["median"] > 0
+    assert read_results(str(out))[0].step.label == check._step().label  # scored as the step registered
