@@ -52,12 +52,11 @@ def predicted_rows(t, rows: list, peak, batch: int, dtype_name: str, cuda: bool,
     import torch
 
     from cnnprofile.analyses.kernels import CLASSES
+    from cnnprofile.devices import CPU_KEY
     from cnnprofile.predict.api import prediction_setup
     from cnnprofile.predict.features import traced_arrays
     from cnnprofile.predict.measurements import Step
     from cnnprofile.predict.model import kernel_times
-
-    from cnnprofile.devices import CPU_KEY
 
     # the CPU bound's name carries its thread count; its key is "cpu"
     _, cal, where = prediction_setup(peak.key if cuda else CPU_KEY, batch, calibration)
@@ -67,7 +66,6 @@ def predicted_rows(t, rows: list, peak, batch: int, dtype_name: str, cuda: bool,
     arrays = traced_arrays(t)
     times = kernel_times(arrays, cal.params, peak, step)
     inside = arrays.row >= 0
-    seconds = np.zeros(len(rows))
     by_class = np.zeros((len(rows), len(CLASSES)))
     np.add.at(by_class, (arrays.row[inside], arrays.cls[inside].astype(int)), times.total[inside])
     seconds = by_class.sum(axis=1)
